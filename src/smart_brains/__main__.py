@@ -1,0 +1,3 @@
+from smart_brains.cli import main
+
+raise SystemExit(main())

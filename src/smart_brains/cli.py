@@ -1,0 +1,221 @@
+"""Command line: thin subcommands over the library functions of the same names.
+
+Errors caused by the input (``SmartBrainsError``) print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from smart_brains import __version__
+from smart_brains.data.layouts import LAYOUTS, parse_modalities
+from smart_brains.errors import SmartBrainsError
+
+
+def _layout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layout", choices=sorted(LAYOUTS), help="force a dataset layout (default: auto-detect)")
+
+
+def _cases(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from smart_brains.synth.cohort import synth_cohort
+
+    folders = synth_cohort(args.out, args.n, args.seed, args.spacing, args.workers)
+    print(f"wrote {len(folders)} synthetic cases (BraTS 2021 layout) to {args.out}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from smart_brains.data.check import check_dataset, format_problems
+
+    found, problems = check_dataset(args.data, args.layout, args.workers)
+    bad = {p.case_id for p in problems}
+    usable = [c for c in found.cases if c.case_id not in bad]
+    labelled = sum(c.seg is not None for c in usable)
+    print(f"{args.data}: layout {found.layout}, {len(usable)} usable cases ({labelled} with a reference)")
+    if problems:
+        print(f"{len(problems)} problems in {len(bad)} cases:")
+        print(format_problems(problems))
+        return 2
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from smart_brains.data.cache import prepare
+
+    report = prepare(
+        args.data, args.out, args.layout, parse_modalities(args.modalities), args.workers, args.seed, args.folds
+    )
+    print(f"prepared {report.prepared} cases, {report.skipped} already up to date, in {report.cache}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from smart_brains.config import load_config
+    from smart_brains.training.loop import fit
+
+    cfg = load_config(
+        args.config,
+        cache=args.cache,
+        name=args.name,
+        runs_dir=args.runs_dir,
+        model=args.model,
+        preset=args.preset,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        augment=args.augment,
+        modalities=parse_modalities(args.modalities) if args.modalities else None,
+        patch_size_vox=(args.patch_size,) * 3 if args.patch_size else None,
+        device=args.device,
+        seed=args.seed,
+        num_workers=args.workers,
+    )
+    run = fit(cfg, resume=args.resume)
+    print(f"run folder: {run.root} (best checkpoint {run.best}, metrics {run.metrics})")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from smart_brains.inference.predict import predict
+
+    written = predict(args.model, args.data, args.out, args.layout, args.device, _cases(args.cases))
+    print(f"wrote {len(written)} segmentations to {args.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from smart_brains.evaluation.evaluate import evaluate, summarise
+
+    scores = evaluate(args.pred, args.data, args.layout, _cases(args.cases))
+    csv = Path(args.out) if args.out else Path(args.pred) / "scores.csv"
+    scores.to_csv(csv, index=False)
+    print(summarise(scores).round(4).to_string())
+    print(f"per-case scores: {csv}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from smart_brains.demo import DemoConfig, run_demo
+
+    cfg = DemoConfig(out=args.out, n_cases=args.n, epochs=args.epochs, device=args.device, workers=args.workers)
+    result = run_demo(cfg)
+    table = result.summary[["cases", "dice_mean", "hd95_mm_mean"]].round(3)
+    print("\nHeld-out synthetic cases, per-region scores:")
+    print(table.to_string())
+    print(f"\ntime (s): {result.seconds}, total {sum(result.seconds.values()):.0f}")
+    print(f"data: {result.out / 'data'}\nrun: {result.run}\npredictions: {result.predictions}")
+    print(f"scores: {result.scores_csv}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from smart_brains.models.registry import available_models
+
+    print("\n".join(available_models()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smart-brains", description="Brain tumour segmentation in multimodal MRI (BraTS)."
+    )
+    parser.add_argument("--version", action="version", version=f"smart-brains {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "run the whole pipeline on the embedded synthetic cohort")
+    p.add_argument("--out", default="smart-brains-demo", help="output folder (default: %(default)s)")
+    p.add_argument("--n", type=int, default=20, help="number of synthetic cases (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default="auto")
+
+    p = add("synth", cmd_synth, "write a synthetic BraTS-like cohort (BraTS 2021 layout)")
+    p.add_argument("--n", type=int, default=10, help="number of cases")
+    p.add_argument("--out", required=True, help="output folder (new or a previous synth output)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--spacing", type=float, default=1.0, help="voxel size in mm (default 1: 240x240x155)")
+    p.add_argument("--workers", type=int, default=1)
+
+    p = add("check", cmd_check, "check every case of a dataset and list all problems")
+    p.add_argument("data", help="dataset folder")
+    _layout(p)
+    p.add_argument("--workers", type=int, default=1)
+
+    p = add("prepare", cmd_prepare, "crop, normalise and cache a dataset for training")
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--out", required=True, help="cache folder")
+    _layout(p)
+    p.add_argument("--modalities", help="comma-separated subset of t1,t1ce,t2,flair (default: all)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0, help="seed of the 80:20 split")
+    p.add_argument("--folds", type=int, default=0, help="also write K folds (K >= 2)")
+
+    p = add("train", cmd_train, "train a model on a prepared cache")
+    p.add_argument("cache", nargs="?", help="prepared cache folder (or `cache:` in --config)")
+    p.add_argument("--config", help="YAML config (see configs/); flags override it")
+    p.add_argument("--name", help="run name (runs/NAME)")
+    p.add_argument("--runs-dir")
+    p.add_argument("--model", help="registered architecture (see `smart-brains models`)")
+    p.add_argument("--preset", choices=["tiny", "base"])
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--steps-per-epoch", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--loss", help="dice_bce (default), dice, bce, ce, dice_ce")
+    p.add_argument("--optimizer", help="adamw (default) or sgd")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--modalities", help="comma-separated subset of t1,t1ce,t2,flair")
+    p.add_argument("--patch-size", type=int, help="cubic patch edge in voxels")
+    p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int, help="data-loader workers")
+    p.add_argument("--resume", action="store_true", help="continue the run from its last checkpoint")
+
+    p = add("predict", cmd_predict, "segment a dataset with a trained run")
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--model", required=True, help="run folder or checkpoint file")
+    p.add_argument("--out", required=True, help="folder for <case_id>.nii.gz predictions")
+    _layout(p)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--cases", help="comma-separated case ids (default: all)")
+
+    p = add("evaluate", cmd_evaluate, "score predictions against references (Dice, HD95)")
+    p.add_argument("pred", help="folder of <case_id>.nii.gz predictions")
+    p.add_argument("data", help="dataset folder with the references")
+    _layout(p)
+    p.add_argument("--out", help="CSV of per-case scores (default: PRED/scores.csv)")
+    p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
+
+    add("models", cmd_models, "list the registered model architectures")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SmartBrainsError as exc:
+        print(f"smart-brains: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("smart-brains: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The preparation cache: cropped, z-scored, memory-mappable cases.
+
+Layout of a cache folder::
+
+    CACHE/dataset.json          modalities, layout, source folder, case ids
+    CACHE/splits.json           80:20 train/val split (+ optional K folds)
+    CACHE/cases/<id>/image.npy  (C, x, y, z) float16, z-scored inside the brain, cropped
+    CACHE/cases/<id>/label.npy  (x, y, z) uint8 internal labels (absent without a reference)
+    CACHE/cases/<id>/meta.json  crop box, original shape, affine, NIfTI header, convention
+
+Each case is written into ``cases/.tmp-<id>-<pid>`` and renamed into place when complete, so a
+run killed at any moment leaves no half-written case; the next run deletes the leftovers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from tqdm import tqdm
+
+from smart_brains.data.discovery import Case, discover
+from smart_brains.data.layouts import MODALITIES
+from smart_brains.data.loading import load_case
+from smart_brains.data.preprocess import Box, normalise_case
+from smart_brains.data.splits import make_splits, save_splits
+from smart_brains.errors import DataError, SmartBrainsError
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PreparedCase:
+    """One prepared case, memory-mapped.
+
+    Attributes:
+        case_id: identifier.
+        image: (C, x, y, z) float16 memmap, cropped to ``box``.
+        label: (x, y, z) uint8 memmap of internal labels, or None.
+        meta: the case's meta.json (box, original shape, affine, header, convention).
+    """
+
+    case_id: str
+    image: np.ndarray
+    label: np.ndarray | None
+    meta: dict[str, Any]
+
+    @property
+    def box(self) -> Box:
+        (a, b), (c, d), (e, f) = self.meta["box"]
+        return ((a, b), (c, d), (e, f))
+
+    @property
+    def original_shape(self) -> tuple[int, int, int]:
+        x, y, z = self.meta["original_shape"]
+        return (x, y, z)
+
+    @property
+    def affine(self) -> np.ndarray:
+        return np.asarray(self.meta["affine"], dtype=np.float64)
+
+    @property
+    def header(self) -> nib.Nifti1Header:
+        return header_from_text(self.meta["header"])
+
+
+def header_to_text(header: nib.Nifti1Header) -> str:
+    return base64.b64encode(header.binaryblock).decode("ascii")
+
+
+def header_from_text(text: str) -> nib.Nifti1Header:
+    return nib.Nifti1Header(binaryblock=base64.b64decode(text))
+
+
+def settings_key(case: Case, modalities: tuple[str, ...]) -> str:
+    """Fingerprint of what a prepared case depends on: format, modalities and source files."""
+    parts: list[str] = [str(CACHE_FORMAT), ",".join(modalities), case.convention]
+    for path in [*(ref.path for ref in case.images), case.seg]:
+        if path is not None:
+            stat = path.stat()
+            parts.append(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _is_current(folder: Path, key: str) -> bool:
+    try:
+        return json.loads((folder / "meta.json").read_text())["settings_key"] == key
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def prepare_case(case: Case, cases_dir: Path, modalities: tuple[str, ...]) -> str:
+    """Prepare one case into ``cases_dir/<id>`` atomically; returns 'prepared' or 'skipped'."""
+    final = cases_dir / case.case_id
+    key = settings_key(case, modalities)
+    if _is_current(final, key):
+        return "skipped"
+    loaded = load_case(case, modalities)
+    try:
+        image, box = normalise_case(loaded.image)
+    except ValueError as exc:
+        raise DataError(f"case {case.case_id}: {case.images[0].path}: {exc}") from None
+    tmp = cases_dir / f".tmp-{case.case_id}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    np.save(tmp / "image.npy", image.astype(np.float16))
+    if loaded.seg is not None:
+        (x0, x1), (y0, y1), (z0, z1) = box
+        np.save(tmp / "label.npy", np.ascontiguousarray(loaded.seg[x0:x1, y0:y1, z0:z1]))
+    meta = {
+        "case_id": case.case_id,
+        "settings_key": key,
+        "modalities": list(modalities),
+        "box": [list(b) for b in box],
+        "original_shape": list(loaded.image.shape[1:]),
+        "affine": loaded.affine.tolist(),
+        "header": header_to_text(loaded.header),
+        "layout": case.layout,
+        "convention": case.convention,
+        "has_label": loaded.seg is not None,
+        "sources": [str(ref.path) for ref in case.images] + ([str(case.seg)] if case.seg else []),
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    if final.exists():  # stale: settings or sources changed
+        old = cases_dir / f".old-{case.case_id}-{os.getpid()}"
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(final)
+    return "prepared"
+
+
+def _prepare_one(args: tuple[Case, Path, tuple[str, ...]]) -> tuple[str, str]:
+    case, cases_dir, modalities = args
+    try:
+        return case.case_id, prepare_case(case, cases_dir, modalities)
+    except SmartBrainsError as exc:
+        return case.case_id, f"error: {exc}"
+
+
+@dataclass(frozen=True)
+class PrepareReport:
+    prepared: int
+    skipped: int
+    cache: Path
+
+
+def prepare(
+    data: str | Path,
+    out: str | Path,
+    layout: str | None = None,
+    modalities: tuple[str, ...] = MODALITIES,
+    workers: int = 1,
+    seed: int = 0,
+    folds: int = 0,
+    progress: bool = True,
+) -> PrepareReport:
+    """Prepare every case of the dataset at ``data`` into the cache folder ``out``.
+
+    Idempotent (cases prepared with the same settings and unchanged sources are skipped),
+    atomic per case, parallel over cases with ``workers`` processes. Writes ``dataset.json``
+    and the deterministic ``splits.json`` (80:20, ``seed``; ``folds`` K folds if >= 2).
+
+    Raises:
+        DataError: the dataset cannot be read, or any case is unusable (the others are kept).
+    """
+    data, out = Path(data), Path(out)
+    if out.resolve() == data.resolve() or data.resolve() in out.resolve().parents:
+        raise DataError(f"{out}: the cache must not be inside the dataset folder {data}")
+    cases = discover(data, layout)
+    cases_dir = out / "cases"
+    cases_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in [*cases_dir.glob(".tmp-*"), *cases_dir.glob(".old-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
+
+    jobs = [(case, cases_dir, modalities) for case in cases]
+    bar = tqdm(total=len(jobs), desc="prepare", unit="case", disable=not progress)
+    results: dict[str, str] = {}
+    if workers <= 1:
+        for job in jobs:
+            case_id, status = _prepare_one(job)
+            results[case_id] = status
+            bar.update()
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for case_id, status in pool.map(_prepare_one, jobs):
+                results[case_id] = status
+                bar.update()
+    bar.close()
+
+    errors = [s for s in results.values() if s.startswith("error: ")]
+    if errors:
+        raise DataError(
+            f"{len(errors)} of {len(cases)} cases could not be prepared; first: "
+            f"{errors[0][len('error: '):]} (run `smart-brains check {data}` to list all)"
+        )
+    ids = sorted(results)
+    index = {
+        "format": CACHE_FORMAT,
+        "source": str(data.resolve()),
+        "layout": cases[0].layout,
+        "convention": cases[0].convention,
+        "modalities": list(modalities),
+        "cases": ids,
+        "labelled": sorted(c.case_id for c in cases if c.seg is not None),
+    }
+    (out / "dataset.json").write_text(json.dumps(index, indent=2))
+    save_splits(make_splits(index["labelled"] or ids, seed=seed, folds=folds), out / "splits.json")
+    n_skipped = sum(s == "skipped" for s in results.values())
+    return PrepareReport(len(ids) - n_skipped, n_skipped, out)
+
+
+def read_index(cache: str | Path) -> dict[str, Any]:
+    """The cache's ``dataset.json``; DataError if ``cache`` is not a prepared cache."""
+    path = Path(cache) / "dataset.json"
+    if not path.is_file():
+        raise DataError(f"{cache}: not a prepared cache (no dataset.json); run `smart-brains prepare`")
+    return json.loads(path.read_text())
+
+
+def open_case(cache: str | Path, case_id: str) -> PreparedCase:
+    """Memory-map one prepared case."""
+    folder = Path(cache) / "cases" / case_id
+    if not (folder / "meta.json").is_file():
+        raise DataError(f"{folder}: case not prepared; run `smart-brains prepare` again")
+    meta = json.loads((folder / "meta.json").read_text())
+    image = np.load(folder / "image.npy", mmap_mode="r")
+    label = np.load(folder / "label.npy", mmap_mode="r") if meta["has_label"] else None
+    return PreparedCase(case_id, image, label, meta)

@@ -1,0 +1,241 @@
+"""Scan a dataset folder and return typed case records.
+
+Nested (one folder per case) and flat (all files in one folder) arrangements are both found,
+``.nii`` and ``.nii.gz`` alike. The layout is auto-detected from file names unless forced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smart_brains.data.layouts import (
+    LAYOUTS,
+    MODALITIES,
+    MSD_DEFAULT_CHANNELS,
+    MSD_MODALITY_NAMES,
+    Layout,
+    strip_nifti_suffix,
+)
+from smart_brains.errors import DataError
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """One modality image: a 3D file, or one channel (``channel``) of a 4D file."""
+
+    path: Path
+    channel: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One patient.
+
+    Attributes:
+        case_id: identifier, as in the file names (e.g. ``BraTS2021_00000``).
+        images: the four modalities in canonical order t1, t1ce, t2, flair.
+        seg: reference segmentation, or None (validation/test data).
+        layout: layout name (``layouts.LAYOUTS``).
+        convention: label convention of ``seg`` and of predictions written for this case.
+    """
+
+    case_id: str
+    images: tuple[ImageRef, ...]
+    seg: Path | None
+    layout: str
+    convention: str
+
+    def image(self, modality: str) -> ImageRef:
+        return self.images[MODALITIES.index(modality)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a dataset: which case, which file, what, and what to do."""
+
+    case_id: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: {self.path}: {self.message}"
+
+
+@dataclass
+class Discovery:
+    """Result of scanning a dataset: usable cases and the problems found on the way."""
+
+    root: Path
+    layout: str
+    cases: list[Case] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _nifti_files(root: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and strip_nifti_suffix(p.name) is not None
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def _suffix_pattern(layout: Layout) -> re.Pattern[str]:
+    names = sorted({*layout.suffixes.values(), layout.seg_suffix}, key=len, reverse=True)
+    sep = re.escape(layout.separator)
+    return re.compile(rf"^(?P<id>.+){sep}(?P<mod>{'|'.join(map(re.escape, names))})$")
+
+
+def detect_layout(root: Path) -> str:
+    """Guess the layout of ``root`` from its folders and file names.
+
+    Raises:
+        DataError: the folder is missing, empty or holds no recognisable case.
+    """
+    if not root.is_dir():
+        raise DataError(f"{root}: dataset folder does not exist; pass the folder holding the cases")
+    if (root / "imagesTr").is_dir() or (root / "imagesTs").is_dir():
+        return "msd"
+    files = _nifti_files(root)
+    if not files:
+        raise DataError(
+            f"{root}: dataset folder holds no NIfTI files (.nii/.nii.gz); "
+            "point at the folder of cases, or run `smart-brains synth` to make a demo cohort"
+        )
+    stems = [strip_nifti_suffix(p.name) or "" for p in files]
+    scores = {}
+    for name in ("brats2023", "brats2021"):
+        pattern = _suffix_pattern(LAYOUTS[name])
+        scores[name] = sum(bool(pattern.match(s)) for s in stems)
+    best = max(scores, key=lambda k: scores[k])
+    if scores[best] == 0:
+        examples = "; ".join(LAYOUTS[k].example for k in ("brats2021", "brats2023", "msd"))
+        raise DataError(
+            f"{root}: no BraTS-style file names found (e.g. {files[0].name}); expected names like "
+            f"{examples}; or force one with --layout"
+        )
+    if best == "brats2021" and all(s.startswith("FeTS") for s in stems):
+        return "fets2021"
+    return best
+
+
+def _discover_suffixed(root: Path, layout: Layout, found: Discovery) -> None:
+    pattern = _suffix_pattern(layout)
+    by_case: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    for path in _nifti_files(root):
+        match = pattern.match(strip_nifti_suffix(path.name) or "")
+        if match:
+            by_case[match["id"]][match["mod"]].append(path)
+    if not by_case:
+        raise DataError(
+            f"{root}: no {layout.name} cases found; expected files like {layout.example}"
+        )
+    for case_id in sorted(by_case):
+        files = by_case[case_id]
+        dupes = {mod: paths for mod, paths in files.items() if len(paths) > 1}
+        if dupes:
+            paths = next(iter(dupes.values()))
+            found.problems.append(
+                Problem(
+                    case_id,
+                    str(paths[1]),
+                    f"duplicate case id: also found at {paths[0]}; keep one copy of each case",
+                )
+            )
+            continue
+        folder = next(iter(files.values()))[0].parent
+        missing = [m for m in MODALITIES if layout.suffixes[m] not in files]
+        for m in missing:
+            expected = folder / f"{case_id}{layout.separator}{layout.suffixes[m]}.nii.gz"
+            found.problems.append(
+                Problem(
+                    case_id,
+                    str(expected),
+                    f"missing modality {m}; every case needs {', '.join(MODALITIES)} "
+                    f"(files ending {', '.join(layout.separator + s for s in layout.suffixes.values())})",
+                )
+            )
+        if missing:
+            continue
+        images = tuple(ImageRef(files[layout.suffixes[m]][0]) for m in MODALITIES)
+        seg = files.get(layout.seg_suffix, [None])[0]
+        found.cases.append(Case(case_id, images, seg, layout.name, layout.convention))
+
+
+def msd_channels(root: Path) -> dict[str, int]:
+    """Canonical modality -> channel index of MSD 4D images, read from ``dataset.json``."""
+    meta_path = root / "dataset.json"
+    if not meta_path.is_file():
+        return dict(MSD_DEFAULT_CHANNELS)
+    try:
+        names = json.loads(meta_path.read_text())["modality"]
+        channels = {MSD_MODALITY_NAMES[str(v).lower()]: int(k) for k, v in names.items()}
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise DataError(
+            f"{meta_path}: cannot read the 'modality' table ({exc}); "
+            'expected {"modality": {"0": "FLAIR", "1": "T1w", "2": "t1gd", "3": "T2w"}}'
+        ) from None
+    missing = [m for m in MODALITIES if m not in channels]
+    if missing:
+        raise DataError(f"{meta_path}: modality table lacks {', '.join(missing)}")
+    return channels
+
+
+def _discover_msd(root: Path, found: Discovery) -> None:
+    channels = msd_channels(root)
+    seen: dict[str, Path] = {}
+    for images_dir, labels_dir in (("imagesTr", "labelsTr"), ("imagesTs", "labelsTs")):
+        for path in sorted((root / images_dir).glob("*.nii*")):
+            case_id = strip_nifti_suffix(path.name)
+            if case_id is None or path.name.startswith("."):
+                continue  # e.g. macOS '._BRATS_001.nii.gz' resource forks in the MSD tarball
+            if case_id in seen:
+                found.problems.append(
+                    Problem(case_id, str(path), f"duplicate case id: also found at {seen[case_id]}")
+                )
+                continue
+            seen[case_id] = path
+            label = root / labels_dir / path.name
+            seg = label if label.is_file() else None
+            images = tuple(ImageRef(path, channels[m]) for m in MODALITIES)
+            found.cases.append(Case(case_id, images, seg, "msd", "msd"))
+    if not seen:
+        raise DataError(f"{root}: no images in imagesTr/ or imagesTs/; expected e.g. imagesTr/BRATS_001.nii.gz")
+
+
+def scan(root: str | Path, layout: str | None = None) -> Discovery:
+    """Find all cases under ``root`` and every naming problem, without reading voxels.
+
+    Args:
+        root: dataset folder.
+        layout: force a layout (a key of ``LAYOUTS``); None auto-detects.
+
+    Raises:
+        DataError: the folder is missing or empty, or no case of the layout is found.
+    """
+    root = Path(root)
+    if layout is None:
+        layout = detect_layout(root)
+    elif layout not in LAYOUTS:
+        raise DataError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    elif not root.is_dir():
+        raise DataError(f"{root}: dataset folder does not exist")
+    found = Discovery(root, layout)
+    if layout == "msd":
+        _discover_msd(root, found)
+    else:
+        _discover_suffixed(root, LAYOUTS[layout], found)
+    return found
+
+
+def discover(root: str | Path, layout: str | None = None) -> list[Case]:
+    """Return the cases under ``root`` (sorted by id); raise on the first naming problem."""
+    found = scan(root, layout)
+    if found.problems:
+        raise DataError(str(found.problems[0]))
+    return found.cases

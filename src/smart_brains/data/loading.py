@@ -1,0 +1,167 @@
+"""Read a case's NIfTI files into arrays, checking everything that can be wrong with them.
+
+``check_case`` collects every problem of one case; ``load_case`` raises the first one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from smart_brains.data.discovery import Case, ImageRef, Problem
+from smart_brains.data.labels import invalid_values, get_convention, to_internal
+from smart_brains.data.layouts import MODALITIES
+from smart_brains.errors import DataError
+
+AFFINE_TOLERANCE = 1e-3  # mm for the origin, unitless for direction cosines x spacing
+
+
+@dataclass
+class LoadedCase:
+    """A case in memory.
+
+    Attributes:
+        case: the case record.
+        modalities: names of the image channels, canonical order.
+        image: (C, X, Y, Z) float32, voxel axes as stored in the NIfTI files.
+        seg: (X, Y, Z) uint8 internal labels (see ``labels.py``), or None.
+        affine: (4, 4) voxel -> world (mm) of the images.
+        header: NIfTI header of the first modality, the template for written predictions.
+    """
+
+    case: Case
+    modalities: tuple[str, ...]
+    image: np.ndarray
+    seg: np.ndarray | None
+    affine: np.ndarray
+    header: nib.Nifti1Header
+
+
+class VolumeReader:
+    """Loads files once per case and records problems instead of raising."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.problems: list[Problem] = []
+        self._cache: dict[Path, nib.Nifti1Image | None] = {}
+
+    def fail(self, path: Path | str, message: str) -> None:
+        self.problems.append(Problem(self.case.case_id, str(path), message))
+
+    def open(self, path: Path) -> nib.Nifti1Image | None:
+        if path not in self._cache:
+            try:
+                img = nib.load(str(path))
+                data = np.asanyarray(img.dataobj)  # forces a full read: catches truncation
+                self._cache[path] = nib.Nifti1Image(data, img.affine, img.header)
+            except FileNotFoundError:
+                self.fail(path, "file not found; was it moved or deleted after discovery?")
+                self._cache[path] = None
+            except Exception as exc:  # nibabel raises many types for corrupt files
+                detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+                self.fail(
+                    path,
+                    f"unreadable or corrupt NIfTI ({detail}); re-download or re-export this file",
+                )
+                self._cache[path] = None
+        return self._cache[path]
+
+    def volume(self, ref: ImageRef, what: str) -> tuple[np.ndarray, nib.Nifti1Image] | None:
+        img = self.open(ref.path)
+        if img is None:
+            return None
+        data = np.asanyarray(img.dataobj)
+        shape = data.shape
+        while data.ndim > 3 and data.shape[-1] == 1 and ref.channel is None:
+            data = data[..., 0]
+        if ref.channel is None and data.ndim != 3:
+            self.fail(ref.path, f"{what} is {data.ndim}D {shape}, expected a 3D volume")
+            return None
+        if ref.channel is not None:
+            if data.ndim != 4:
+                self.fail(
+                    ref.path,
+                    f"{what} is {data.ndim}D {shape}; the msd layout expects 4D images "
+                    "with the modalities along the 4th axis",
+                )
+                return None
+            if ref.channel >= data.shape[3]:
+                self.fail(ref.path, f"has {data.shape[3]} channels, {what} expected at {ref.channel}")
+                return None
+            data = data[..., ref.channel]
+        if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+            n = int((~np.isfinite(data)).sum())
+            self.fail(ref.path, f"{what} has {n} NaN/Inf voxels; fix or re-export the file")
+            return None
+        return data, img
+
+
+def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, LoadedCase | None]:
+    reader = VolumeReader(case)
+    volumes: list[np.ndarray] = []
+    first: tuple[ImageRef, nib.Nifti1Image] | None = None
+    for modality in modalities:
+        ref = case.image(modality)
+        got = reader.volume(ref, modality)
+        if got is None:
+            continue
+        data, img = got
+        if first is None:
+            first = (ref, img)
+            volumes.append(data)
+            continue
+        ref0, img0 = first
+        shape0 = volumes[0].shape
+        if data.shape != shape0:
+            reader.fail(ref.path, f"shape {data.shape} differs from {ref0.path.name} {shape0}")
+        elif not np.allclose(img.affine, img0.affine, atol=AFFINE_TOLERANCE):
+            reader.fail(
+                ref.path,
+                f"affine differs from {ref0.path.name}; the modalities must be co-registered "
+                "on one voxel grid",
+            )
+        else:
+            volumes.append(data)
+
+    seg = None
+    if case.seg is not None:
+        got = reader.volume(ImageRef(case.seg), "segmentation")
+        if got is not None and first is not None:
+            data, img = got
+            ref0, img0 = first
+            bad = invalid_values(data, case.convention)
+            if data.shape != volumes[0].shape:
+                reader.fail(case.seg, f"shape {data.shape} differs from the images {volumes[0].shape}")
+            elif not np.allclose(img.affine, img0.affine, atol=AFFINE_TOLERANCE):
+                reader.fail(case.seg, f"affine differs from {ref0.path.name}")
+            elif bad:
+                allowed = list(get_convention(case.convention).allowed)
+                reader.fail(
+                    case.seg,
+                    f"label values {bad} are not allowed in the {case.convention} convention "
+                    f"(allowed {allowed}); is --layout right?",
+                )
+            else:
+                seg = to_internal(data, case.convention)
+
+    if reader.problems or first is None:
+        return reader, None
+    image = np.stack([v.astype(np.float32, copy=False) for v in volumes])
+    img0 = first[1]
+    return reader, LoadedCase(case, modalities, image, seg, img0.affine, img0.header)
+
+
+def check_case(case: Case, modalities: tuple[str, ...] = MODALITIES) -> list[Problem]:
+    """Every problem of ``case``'s files (empty list: the case is usable)."""
+    return _read(case, modalities)[0].problems
+
+
+def load_case(case: Case, modalities: tuple[str, ...] = MODALITIES) -> LoadedCase:
+    """Load ``case``'s images and segmentation; raise DataError on the first problem."""
+    reader, loaded = _read(case, modalities)
+    if loaded is None:
+        raise DataError(str(reader.problems[0]))
+    return loaded

@@ -1,0 +1,36 @@
+"""Write label maps as NIfTI with the source's exact affine, header and shape."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+
+def segmentation_image(labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> nib.Nifti1Image:
+    """A uint8 NIfTI of ``labels`` (X, Y, Z) on the grid of ``header``/``affine``.
+
+    The header is copied (qform/sform codes, units, descriptions kept); data type becomes
+    uint8, scaling is reset, and a 4D source header (MSD) is reduced to 3D.
+    """
+    hdr = header.copy()
+    hdr.set_data_dtype(np.uint8)
+    hdr.set_data_shape(labels.shape)
+    hdr.set_slope_inter(1.0, 0.0)
+    img = nib.Nifti1Image(labels.astype(np.uint8), affine, hdr)
+    img.set_qform(affine, code=int(header["qform_code"]) or 1)
+    img.set_sform(affine, code=int(header["sform_code"]) or 1)
+    return img
+
+
+def write_segmentation(
+    labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, path: Path
+) -> Path:
+    """Write atomically: to a hidden temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    nib.save(segmentation_image(labels, affine, header), str(tmp))
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,46 @@
+"""Full-volume inference by overlapping patches (MONAI's sliding window, Gaussian blending)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from monai.inferers import sliding_window_inference
+from torch import nn
+
+from smart_brains.data.labels import regions_to_labels
+
+
+@torch.no_grad()
+def predict_probabilities(
+    model: nn.Module,
+    image: np.ndarray,
+    patch_size_vox: tuple[int, int, int],
+    target: str,
+    overlap: float = 0.25,
+    device: torch.device | str = "cpu",
+    batch_size: int = 2,
+) -> np.ndarray:
+    """Probabilities for one volume.
+
+    Args:
+        model: maps (B, C, *patch) to logits (B, K, *patch).
+        image: (C, X, Y, Z) float, normalised like the training data.
+        target: 'regions' (sigmoid: K=3 WT/TC/ET) or 'labels' (softmax: K=4 internal labels).
+
+    Returns:
+        (K, X, Y, Z) float32 probabilities.
+    """
+    model.eval()
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None].to(device)
+    logits = sliding_window_inference(
+        x, patch_size_vox, batch_size, model, overlap=overlap, mode="gaussian"
+    )
+    probs = torch.sigmoid(logits) if target == "regions" else torch.softmax(logits, dim=1)
+    return probs[0].float().cpu().numpy()
+
+
+def probabilities_to_labels(probs: np.ndarray, target: str, threshold: float = 0.5) -> np.ndarray:
+    """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels."""
+    if target == "regions":
+        return regions_to_labels(probs > threshold)
+    return probs.argmax(0).astype(np.uint8)

@@ -1,0 +1,74 @@
+"""One model registry: a string in the config names the architecture.
+
+``build_model(name, preset, in_channels, out_channels)`` is the only constructor the trainer
+and the predictor call. Every model maps (B, C_in, X, Y, Z) float32 to (B, C_out, X, Y, Z)
+logits for inputs whose sizes are multiples of the model's ``size_divisor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from smart_brains.errors import DataError
+
+ModelFactory = Callable[[str, int, int], nn.Module]
+_REGISTRY: dict[str, ModelFactory] = {}
+PRESETS = ("tiny", "base")
+
+
+def register_model(name: str) -> Callable[[ModelFactory], ModelFactory]:
+    def wrap(factory: ModelFactory) -> ModelFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def available_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def build_model(name: str, preset: str, in_channels: int, out_channels: int) -> nn.Module:
+    """Instantiate registered model ``name`` at size ``preset``."""
+    if name not in _REGISTRY:
+        raise DataError(f"unknown model {name!r}; available: {', '.join(available_models())}")
+    if preset not in PRESETS:
+        raise DataError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    return _REGISTRY[name](preset, in_channels, out_channels)
+
+
+@register_model("unet")
+def monai_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
+    """MONAI's residual UNet; tiny: 8..64 features, 3 down-samplings; base: 32..320, 4."""
+    from monai.networks.nets import UNet
+
+    if preset == "tiny":
+        channels, strides, res = (8, 16, 32, 64), (2, 2, 2), 1
+    else:
+        channels, strides, res = (32, 64, 128, 256, 320), (2, 2, 2, 2), 2
+    return UNet(
+        spatial_dims=3,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        channels=channels,
+        strides=strides,
+        num_res_units=res,
+        norm="instance",
+    )
+
+
+@register_model("segresnet")
+def monai_segresnet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
+    """MONAI SegResNet with the BraTS settings (blocks_down 1,2,2,4; 16 filters for base)."""
+    from monai.networks.nets import SegResNet
+
+    return SegResNet(
+        spatial_dims=3,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        init_filters=8 if preset == "tiny" else 16,
+        blocks_down=(1, 2, 2, 4),
+        blocks_up=(1, 1, 1),
+    )

@@ -1,0 +1,35 @@
+"""Checkpoints: written atomically, loaded with ``weights_only=True`` (no code runs on load).
+
+A checkpoint holds the model, optimiser and scheduler states, epoch, best metric, the torch RNG
+state, the resolved config and the package version.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from smart_brains import __version__
+from smart_brains.errors import DataError
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write ``state`` (+ version) to ``path`` via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    torch.save({**state, "version": __version__}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint safely; DataError if missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: checkpoint not found; train first or pass --model RUN_DIR")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        raise DataError(f"{path}: not a readable smart-brains checkpoint ({type(exc).__name__})") from None
