@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("demo", cmd_demo, "run the whole pipeline on the embedded synthetic cohort")
     p.add_argument("--out", default="smart-brains-demo", help="output folder (default: %(default)s)")
     p.add_argument("--n", type=int, default=20, help="number of synthetic cases (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="auto")
 

@@ -33,8 +33,8 @@ class DemoConfig:
     n_cases: int = 20
     spacing_mm: float = 2.0
     seed: int = 0
-    epochs: int = 8
-    steps_per_epoch: int = 40
+    epochs: int = 20
+    steps_per_epoch: int = 50
     batch_size: int = 2
     patch_size_vox: tuple[int, int, int] = (48, 48, 48)
     workers: int = 2

@@ -25,8 +25,8 @@ CONTRAST: dict[str, tuple[float, ...]] = {
     #        csf   gm    wm    oedema enh   necr  non-enh vessel
     "t1":    (0.30, 0.62, 0.85, 0.55, 0.62, 0.32, 0.50, 0.60),
     "t1ce":  (0.30, 0.64, 0.85, 0.57, 1.35, 0.32, 0.52, 1.38),
-    "t2":    (1.70, 0.95, 0.62, 1.35, 1.05, 1.60, 1.20, 1.02),
-    "flair": (0.28, 1.00, 0.72, 1.22, 1.05, 0.75, 1.15, 1.02),
+    "t2":    (1.70, 0.95, 0.62, 1.50, 1.05, 1.60, 1.20, 1.02),
+    "flair": (0.28, 1.00, 0.72, 1.42, 1.05, 0.75, 1.15, 1.02),
 }  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def render_modality(
     csf, gm, wm, oedema, enhancing, necrosis, non_enh, vessel = level
     signal = fractions[0] * csf + fractions[1] * gm + fractions[2] * wm
     labels = lesions.labels
-    signal = np.where(labels == ED, 0.25 * signal + 0.75 * oedema, signal)
+    signal = np.where(labels == ED, 0.15 * signal + 0.85 * oedema, signal)
     signal = np.where(labels == NCR, np.where(lesions.necrosis, necrosis, non_enh), signal)
     signal = np.where(labels == ET, enhancing, signal)
     signal = np.where(vessels & (labels == 0), vessel, signal)
