@@ -185,7 +185,7 @@ def prepare(
         shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
 
     jobs = [(case, cases_dir, modalities) for case in cases]
-    bar = tqdm(total=len(jobs), desc="prepare", unit="case", disable=not progress)
+    bar = tqdm(total=len(jobs), desc="prepare", unit="case", disable=None if progress else True)
     results: dict[str, str] = {}
     if workers <= 1:
         for job in jobs:

@@ -81,6 +81,6 @@ def predict(
         wanted = set(case_ids)
         cases = [c for c in cases if c.case_id in wanted]
     written = []
-    for case in tqdm(cases, desc="predict", unit="case", disable=not progress):
+    for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
         written.append(predictor.predict_case(case, Path(out)))
     return written

@@ -160,7 +160,7 @@ def synth_cohort(
     out.mkdir(parents=True, exist_ok=True)
     todo = [i for i in range(n_cases) if f"{cfg.prefix}_{i:05d}" not in manifest["cases"]]
     jobs = [(cfg, i, out) for i in todo]
-    bar = tqdm(total=len(jobs), desc="synth", unit="case", disable=not progress)
+    bar = tqdm(total=len(jobs), desc="synth", unit="case", disable=None if progress else True)
     if workers <= 1 or len(jobs) <= 1:
         results = []
         for job in jobs:

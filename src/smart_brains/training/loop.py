@@ -78,7 +78,7 @@ def train_one_epoch(
     """One pass over ``loader``; returns the mean loss."""
     model.train()
     losses = []
-    bar = tqdm(loader, desc=desc, unit="step", disable=not progress, leave=False)
+    bar = tqdm(loader, desc=desc, unit="step", disable=None if progress else True, leave=False)
     for image, target in bar:
         image, target = image.to(device, non_blocking=True), target.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,89 @@
+"""Tiny fake datasets in tmp dirs, in every supported layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+SHAPE = (16, 14, 10)
+REAL_CASE = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-case" / "TCGA-FG-6692"
+BRATS_AFFINE = np.array([[-1.0, 0, 0, 0], [0, -1.0, 0, 13], [0, 0, 1.0, 0], [0, 0, 0, 1]])
+
+
+def save(data: np.ndarray, path: Path, affine: np.ndarray = BRATS_AFFINE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(data, affine), str(path))
+    return path
+
+
+def fake_volumes(seed: int = 0, shape: tuple[int, int, int] = SHAPE) -> tuple[list[np.ndarray], np.ndarray]:
+    """Four int16 'modalities' with a zero border (skull-stripped) and internal labels 0..3."""
+    rng = np.random.default_rng(seed)
+    brain = np.zeros(shape, dtype=bool)
+    brain[2:-2, 3:-2, 1:-1] = True
+    images = [np.where(brain, rng.integers(100, 1000, shape), 0).astype(np.int16) for _ in range(4)]
+    labels = np.zeros(shape, dtype=np.uint8)
+    labels[5:10, 5:9, 3:7] = 2
+    labels[6:9, 6:8, 4:6] = 1
+    labels[7:9, 6:8, 4:5] = 3
+    return images, labels
+
+
+BRATS21 = {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair"}
+BRATS23 = {"t1": "t1n", "t1ce": "t1c", "t2": "t2w", "flair": "t2f"}
+ENCODE = {
+    "brats2021": {0: 0, 1: 1, 2: 2, 3: 4},
+    "brats2023": {0: 0, 1: 1, 2: 2, 3: 3},
+    "msd": {0: 0, 1: 2, 2: 1, 3: 3},
+}
+
+
+def encode(labels: np.ndarray, convention: str) -> np.ndarray:
+    out = np.zeros_like(labels)
+    for internal, value in ENCODE[convention].items():
+        out[labels == internal] = value
+    return out
+
+
+def make_suffixed(
+    root: Path,
+    case_id: str,
+    suffixes: dict[str, str] = BRATS21,
+    sep: str = "_",
+    ext: str = ".nii.gz",
+    convention: str = "brats2021",
+    nested: bool = True,
+    seg: bool = True,
+    seed: int = 0,
+) -> Path:
+    folder = root / case_id if nested else root
+    images, labels = fake_volumes(seed)
+    for (modality, suffix), data in zip(suffixes.items(), images):
+        save(data, folder / f"{case_id}{sep}{suffix}{ext}")
+    if seg:
+        save(encode(labels, convention), folder / f"{case_id}{sep}seg{ext}")
+    return folder
+
+
+def make_msd(root: Path, case_ids: list[str], seed: int = 0) -> Path:
+    (root / "imagesTr").mkdir(parents=True, exist_ok=True)
+    meta = {"name": "BRATS", "modality": {"0": "FLAIR", "1": "T1w", "2": "t1gd", "3": "T2w"}}
+    (root / "dataset.json").write_text(json.dumps(meta))
+    for i, case_id in enumerate(case_ids):
+        images, labels = fake_volumes(seed + i)
+        t1, t1ce, t2, flair = images
+        save(np.stack([flair, t1, t1ce, t2], axis=-1), root / "imagesTr" / f"{case_id}.nii.gz")
+        save(encode(labels, "msd"), root / "labelsTr" / f"{case_id}.nii.gz")
+    return root
+
+
+@pytest.fixture
+def brats21(tmp_path: Path) -> Path:
+    root = tmp_path / "brats21"
+    for i in range(3):
+        make_suffixed(root, f"BraTS2021_{i:05d}", seed=i)
+    return root

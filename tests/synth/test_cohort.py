@@ -1,0 +1,103 @@
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from smart_brains.cli import main
+from smart_brains.data.discovery import discover
+from smart_brains.data.labels import ED, ET, NCR
+from smart_brains.synth.anatomy import load_template, tissue_fractions
+from smart_brains.synth.cohort import SynthConfig, synth_case
+
+CFG = SynthConfig(n_cases=4, seed=3, spacing_mm=3.0)
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return [synth_case(CFG, i) for i in range(4)]
+
+
+def test_cli_writes_valid_brats2021_cases(tmp_path, capsys):
+    out = tmp_path / "cohort"
+    assert main(["synth", "--n", "2", "--out", str(out), "--spacing", "4", "--seed", "1"]) == 0
+    cases = discover(out)
+    assert [c.case_id for c in cases] == ["BraTS2021_00000", "BraTS2021_00001"]
+    assert main(["check", str(out)]) == 0
+    seg = nib.load(str(cases[0].seg))
+    assert seg.get_data_dtype() == np.uint8
+    assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 4}
+    t1 = nib.load(str(cases[0].images[0].path))
+    assert t1.get_data_dtype() == np.int16 and t1.shape == (60, 60, 39)
+    assert np.allclose(t1.affine, np.diag([-4, -4, 4, 1]) + np.array([[0, 0, 0, 0], [0, 0, 0, 236], [0, 0, 0, 0], [0, 0, 0, 0]]))
+    manifest = json.loads((out / "cohort.json").read_text())
+    assert set(manifest["cases"]) == {"BraTS2021_00000", "BraTS2021_00001"}
+
+
+def test_refuses_to_write_into_a_folder_of_other_data(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("precious")
+    assert main(["synth", "--n", "1", "--out", str(tmp_path), "--spacing", "4"]) == 2
+    assert "not a synthetic cohort" in capsys.readouterr().err
+    assert (tmp_path / "mine.txt").read_text() == "precious"
+
+
+def test_deterministic_per_seed_and_index(cases):
+    again = synth_case(CFG, 1)
+    assert np.array_equal(again["labels"], cases[1]["labels"])
+    assert np.array_equal(again["images"]["flair"], cases[1]["images"]["flair"])
+    assert not np.array_equal(cases[0]["labels"], cases[1]["labels"])
+    other = synth_case(SynthConfig(seed=4, spacing_mm=3.0), 1)
+    assert not np.array_equal(other["images"]["t1"], cases[1]["images"]["t1"])
+
+
+def test_every_case_has_a_tumour_inside_the_brain(cases):
+    for case in cases:
+        brain = case["images"]["t1"] > 0
+        labels = case["labels"]
+        assert (labels > 0).sum() > 50
+        assert not (labels[~brain] > 0).any()
+        assert all((case["images"][m] > 0).sum() == brain.sum() for m in case["images"])  # one mask
+
+
+def test_enhancing_and_necrosis_sit_inside_oedema(cases):
+    from scipy import ndimage
+
+    for case in cases:
+        labels = case["labels"]
+        core = np.isin(labels, (NCR, ET))
+        if not core.any():
+            continue
+        # the core's outer shell is mostly surrounded by oedema, not by healthy tissue
+        shell = ndimage.binary_dilation(core, iterations=2) & ~core
+        assert (labels[shell] == ED).mean() > 0.5
+
+
+def test_modality_contrasts(cases):
+    case = cases[0]
+    t1, t1ce, t2, flair = (case["images"][m].astype(float) for m in ("t1", "t1ce", "t2", "flair"))
+    labels = case["labels"]
+    ed = labels == ED
+    healthy = (labels == 0) & (t1 > 0)
+    assert flair[ed].mean() > 1.2 * flair[healthy].mean()
+    assert t2[ed].mean() > t2[healthy].mean()
+    if (labels == ET).any():
+        assert t1ce[labels == ET].mean() > 1.3 * t1ce[healthy].mean()
+
+
+def test_confounders_exist(cases):
+    """Bright non-tumour voxels on T1ce (vessels, choroid plexus) and CSF as dark as necrosis on T1."""
+    case = cases[0]
+    labels, t1ce = case["labels"], case["images"]["t1ce"].astype(float)
+    brain = t1ce > 0
+    if (labels == ET).any():
+        et_level = np.median(t1ce[labels == ET])
+        assert ((t1ce > 0.9 * et_level) & (labels == 0) & brain).sum() > 5
+
+
+def test_tissue_fractions_sum_to_one():
+    t = np.linspace(0, 1, 50)
+    fractions = tissue_fractions(t)
+    assert np.allclose(fractions.sum(0), 1) and (fractions >= 0).all()
+    template = load_template()
+    csf, gm, wm = tissue_fractions(template.t1[template.t1 > 0.1])
+    assert 0.05 < csf.mean() < 0.4 and 0.2 < wm.mean() < 0.6  # brain-like proportions

@@ -1,0 +1,82 @@
+"""End to end on two tiny synthetic cases: prepare -> train -> predict -> evaluate, via the CLI."""
+
+import csv
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from smart_brains.cli import main
+from smart_brains.synth.cohort import synth_cohort
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smoke")
+    synth_cohort(root / "data", n_cases=2, seed=0, spacing_mm=4.0, progress=False)
+    assert main(["prepare", str(root / "data"), "--out", str(root / "cache")]) == 0
+    return root
+
+
+TRAIN = ["--epochs", "2", "--steps-per-epoch", "2", "--batch-size", "1", "--patch-size", "24", "--device", "cpu"]
+
+
+def test_train_predict_evaluate(workspace, capsys):
+    runs = workspace / "runs"
+    args = ["train", str(workspace / "cache"), "--name", "smoke", "--runs-dir", str(runs), *TRAIN]
+    assert main(args) == 0
+    run = runs / "smoke"
+    for name in ("config.yaml", "metrics.csv", "checkpoints/last.pt", "checkpoints/best.pt", "training_curves.png"):
+        assert (run / name).is_file(), name
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert rows[-1]["val_dice_WT"] != ""
+
+    pred = workspace / "pred"
+    assert main(["predict", str(workspace / "data"), "--model", str(run), "--out", str(pred), "--device", "cpu"]) == 0
+    for case in ("BraTS2021_00000", "BraTS2021_00001"):
+        out = nib.load(str(pred / f"{case}.nii.gz"))
+        src = nib.load(str(workspace / "data" / case / f"{case}_t1.nii.gz"))
+        assert out.shape == src.shape
+        assert np.array_equal(out.affine, src.affine)
+        assert out.header["qform_code"] == src.header["qform_code"]
+        assert out.header["sform_code"] == src.header["sform_code"]
+        assert out.get_data_dtype() == np.uint8
+        assert set(np.unique(np.asarray(out.dataobj))) <= {0, 1, 2, 4}  # BraTS 2021 convention
+
+    capsys.readouterr()
+    assert main(["evaluate", str(pred), str(workspace / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "WT" in out and "dice_mean" in out
+    scores = list(csv.DictReader((pred / "scores.csv").open()))
+    assert len(scores) == 6
+    assert all(0.0 <= float(r["dice"]) <= 1.0 for r in scores)
+
+
+def test_resume_continues_and_name_clash_is_refused(workspace, capsys):
+    runs = workspace / "runs"
+    base = ["train", str(workspace / "cache"), "--name", "resumed", "--runs-dir", str(runs), *TRAIN]
+    assert main(base) == 0
+    assert main(base) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main([*base[:-len(TRAIN)], *TRAIN[2:], "--epochs", "3", "--resume"]) == 0
+    rows = list(csv.DictReader((runs / "resumed" / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+
+
+def test_label_loss_and_modality_subset(workspace):
+    args = [
+        "train", str(workspace / "cache"), "--name", "labels", "--runs-dir", str(workspace / "runs"),
+        "--loss", "dice_ce", "--modalities", "t1ce,flair", "--optimizer", "sgd", "--no-augment", *TRAIN,
+    ]  # fmt: skip
+    assert main(args) == 0
+    pred = workspace / "pred_labels"
+    run = workspace / "runs" / "labels"
+    assert main(["predict", str(workspace / "data"), "--model", str(run), "--out", str(pred), "--cases", "BraTS2021_00001"]) == 0
+    assert [p.name for p in pred.iterdir()] == ["BraTS2021_00001.nii.gz"]
+
+
+def test_predict_with_missing_checkpoint(workspace, capsys):
+    code = main(["predict", str(workspace / "data"), "--model", str(workspace / "nope.pt"), "--out", str(workspace / "x")])
+    assert code == 2
+    assert "checkpoint not found" in capsys.readouterr().err

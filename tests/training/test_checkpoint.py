@@ -1,0 +1,28 @@
+import pickle
+
+import pytest
+import torch
+
+from smart_brains.errors import DataError
+from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
+
+
+def test_round_trip_and_version(tmp_path):
+    path = tmp_path / "ck" / "last.pt"
+    save_checkpoint(path, {"model": {"w": torch.ones(2)}, "epoch": 3, "config": {"lr": 0.1}})
+    state = load_checkpoint(path)
+    assert state["epoch"] == 3 and torch.equal(state["model"]["w"], torch.ones(2))
+    assert "version" in state
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]  # no temporary left
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Evil()}, path, pickle_module=pickle)
+    with pytest.raises(DataError, match="not a readable"):
+        load_checkpoint(path)
