@@ -20,7 +20,9 @@ def save(data: np.ndarray, path: Path, affine: np.ndarray = BRATS_AFFINE) -> Pat
     return path
 
 
-def fake_volumes(seed: int = 0, shape: tuple[int, int, int] = SHAPE) -> tuple[list[np.ndarray], np.ndarray]:
+def fake_volumes(
+    seed: int = 0, shape: tuple[int, int, int] = SHAPE
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Four int16 'modalities' with a zero border (skull-stripped) and internal labels 0..3."""
     rng = np.random.default_rng(seed)
     brain = np.zeros(shape, dtype=bool)
@@ -62,7 +64,7 @@ def make_suffixed(
 ) -> Path:
     folder = root / case_id if nested else root
     images, labels = fake_volumes(seed)
-    for (modality, suffix), data in zip(suffixes.items(), images):
+    for suffix, data in zip(suffixes.values(), images):
         save(data, folder / f"{case_id}{sep}{suffix}{ext}")
     if seg:
         save(encode(labels, convention), folder / f"{case_id}{sep}seg{ext}")

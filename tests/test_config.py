@@ -6,9 +6,16 @@ from smart_brains.errors import DataError
 
 def test_yaml_then_overrides(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("epochs: 7\nlr: 0.01\nmodalities: [t1ce, flair]\npatch_size_vox: [32, 32, 32]\n")
+    path.write_text(
+        "epochs: 7\nlr: 0.01\nmodalities: [t1ce, flair]\npatch_size_vox: [32, 32, 32]\n"
+    )
     cfg = load_config(path, lr=0.5, name=None)
-    assert (cfg.epochs, cfg.lr, cfg.modalities, cfg.patch_size_vox) == (7, 0.5, ("t1ce", "flair"), (32, 32, 32))
+    assert (cfg.epochs, cfg.lr, cfg.modalities, cfg.patch_size_vox) == (
+        7,
+        0.5,
+        ("t1ce", "flair"),
+        (32, 32, 32),
+    )
 
 
 def test_round_trip_through_dict():
@@ -20,7 +27,12 @@ def test_round_trip_through_dict():
 
 @pytest.mark.parametrize(
     "overrides, message",
-    [({"loss": "focal"}, "--loss focal"), ({"optimizer": "lion"}, "--optimizer"), ({"epochs": 0}, "epochs"), ({"modalities": ("t3",)}, "modalities")],
+    [
+        ({"loss": "focal"}, "--loss focal"),
+        ({"optimizer": "lion"}, "--optimizer"),
+        ({"epochs": 0}, "epochs"),
+        ({"modalities": ("t3",)}, "modalities"),
+    ],
 )
 def test_invalid_values(overrides, message):
     with pytest.raises(DataError, match=message):

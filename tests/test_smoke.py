@@ -18,7 +18,18 @@ def workspace(tmp_path_factory):
     return root
 
 
-TRAIN = ["--epochs", "2", "--steps-per-epoch", "2", "--batch-size", "1", "--patch-size", "24", "--device", "cpu"]
+TRAIN = [
+    "--epochs",
+    "2",
+    "--steps-per-epoch",
+    "2",
+    "--batch-size",
+    "1",
+    "--patch-size",
+    "24",
+    "--device",
+    "cpu",
+]
 
 
 def test_train_predict_evaluate(workspace, capsys):
@@ -26,14 +37,34 @@ def test_train_predict_evaluate(workspace, capsys):
     args = ["train", str(workspace / "cache"), "--name", "smoke", "--runs-dir", str(runs), *TRAIN]
     assert main(args) == 0
     run = runs / "smoke"
-    for name in ("config.yaml", "metrics.csv", "checkpoints/last.pt", "checkpoints/best.pt", "training_curves.png"):
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "checkpoints/last.pt",
+        "checkpoints/best.pt",
+        "training_curves.png",
+    ):
         assert (run / name).is_file(), name
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert rows[-1]["val_dice_WT"] != ""
 
     pred = workspace / "pred"
-    assert main(["predict", str(workspace / "data"), "--model", str(run), "--out", str(pred), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(workspace / "data"),
+                "--model",
+                str(run),
+                "--out",
+                str(pred),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     for case in ("BraTS2021_00000", "BraTS2021_00001"):
         out = nib.load(str(pred / f"{case}.nii.gz"))
         src = nib.load(str(workspace / "data" / case / f"{case}_t1.nii.gz"))
@@ -59,7 +90,7 @@ def test_resume_continues_and_name_clash_is_refused(workspace, capsys):
     assert main(base) == 0
     assert main(base) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main([*base[:-len(TRAIN)], *TRAIN[2:], "--epochs", "3", "--resume"]) == 0
+    assert main([*base[: -len(TRAIN)], *TRAIN[2:], "--epochs", "3", "--resume"]) == 0
     rows = list(csv.DictReader((runs / "resumed" / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
 
@@ -72,11 +103,34 @@ def test_label_loss_and_modality_subset(workspace):
     assert main(args) == 0
     pred = workspace / "pred_labels"
     run = workspace / "runs" / "labels"
-    assert main(["predict", str(workspace / "data"), "--model", str(run), "--out", str(pred), "--cases", "BraTS2021_00001"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(workspace / "data"),
+                "--model",
+                str(run),
+                "--out",
+                str(pred),
+                "--cases",
+                "BraTS2021_00001",
+            ]
+        )
+        == 0
+    )
     assert [p.name for p in pred.iterdir()] == ["BraTS2021_00001.nii.gz"]
 
 
 def test_predict_with_missing_checkpoint(workspace, capsys):
-    code = main(["predict", str(workspace / "data"), "--model", str(workspace / "nope.pt"), "--out", str(workspace / "x")])
+    code = main(
+        [
+            "predict",
+            str(workspace / "data"),
+            "--model",
+            str(workspace / "nope.pt"),
+            "--out",
+            str(workspace / "x"),
+        ]
+    )
     assert code == 2
     assert "checkpoint not found" in capsys.readouterr().err

@@ -16,7 +16,9 @@ from smart_brains.errors import SmartBrainsError
 
 
 def _layout(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--layout", choices=sorted(LAYOUTS), help="force a dataset layout (default: auto-detect)")
+    p.add_argument(
+        "--layout", choices=sorted(LAYOUTS), help="force a dataset layout (default: auto-detect)"
+    )
 
 
 def _cases(text: str | None) -> list[str] | None:
@@ -38,7 +40,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     bad = {p.case_id for p in problems}
     usable = [c for c in found.cases if c.case_id not in bad]
     labelled = sum(c.seg is not None for c in usable)
-    print(f"{args.data}: layout {found.layout}, {len(usable)} usable cases ({labelled} with a reference)")
+    print(
+        f"{args.data}: layout {found.layout}, {len(usable)} usable cases ({labelled} with a reference)"
+    )
     if problems:
         print(f"{len(problems)} problems in {len(bad)} cases:")
         print(format_problems(problems))
@@ -50,9 +54,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from smart_brains.data.cache import prepare
 
     report = prepare(
-        args.data, args.out, args.layout, parse_modalities(args.modalities), args.workers, args.seed, args.folds
+        args.data,
+        args.out,
+        args.layout,
+        parse_modalities(args.modalities),
+        args.workers,
+        args.seed,
+        args.folds,
     )
-    print(f"prepared {report.prepared} cases, {report.skipped} already up to date, in {report.cache}")
+    print(
+        f"prepared {report.prepared} cases, {report.skipped} already up to date, in {report.cache}"
+    )
     return 0
 
 
@@ -107,7 +119,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from smart_brains.demo import DemoConfig, run_demo
 
-    cfg = DemoConfig(out=args.out, n_cases=args.n, epochs=args.epochs, device=args.device, workers=args.workers)
+    cfg = DemoConfig(
+        out=args.out, n_cases=args.n, epochs=args.epochs, device=args.device, workers=args.workers
+    )
     result = run_demo(cfg)
     table = result.summary[["cases", "dice_mean", "hd95_mm_mean"]].round(3)
     print("\nHeld-out synthetic cases, per-region scores:")
@@ -132,15 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smart-brains {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         return p
 
     p = add("demo", cmd_demo, "run the whole pipeline on the embedded synthetic cohort")
-    p.add_argument("--out", default="smart-brains-demo", help="output folder (default: %(default)s)")
-    p.add_argument("--n", type=int, default=20, help="number of synthetic cases (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument(
+        "--out", default="smart-brains-demo", help="output folder (default: %(default)s)"
+    )
+    p.add_argument(
+        "--n", type=int, default=20, help="number of synthetic cases (default: %(default)s)"
+    )
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="auto")
 
@@ -148,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=10, help="number of cases")
     p.add_argument("--out", required=True, help="output folder (new or a previous synth output)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--spacing", type=float, default=1.0, help="voxel size in mm (default 1: 240x240x155)")
+    p.add_argument(
+        "--spacing", type=float, default=1.0, help="voxel size in mm (default 1: 240x240x155)"
+    )
     p.add_argument("--workers", type=int, default=1)
 
     p = add("check", cmd_check, "check every case of a dataset and list all problems")
@@ -184,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int, help="data-loader workers")
-    p.add_argument("--resume", action="store_true", help="continue the run from its last checkpoint")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run from its last checkpoint"
+    )
 
     p = add("predict", cmd_predict, "segment a dataset with a trained run")
     p.add_argument("data", help="dataset folder")

@@ -84,7 +84,9 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise DataError(f"--optimizer {self.optimizer}: choose from {', '.join(OPTIMIZERS)}")
         if not self.modalities or any(m not in MODALITIES for m in self.modalities):
-            raise DataError(f"--modalities {','.join(self.modalities)}: choose from {', '.join(MODALITIES)}")
+            raise DataError(
+                f"--modalities {','.join(self.modalities)}: choose from {', '.join(MODALITIES)}"
+            )
         for name in ("epochs", "steps_per_epoch", "batch_size", "val_every"):
             if getattr(self, name) < 1:
                 raise DataError(f"{name} = {getattr(self, name)}: must be >= 1")

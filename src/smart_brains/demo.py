@@ -33,7 +33,7 @@ class DemoConfig:
     n_cases: int = 20
     spacing_mm: float = 2.0
     seed: int = 0
-    epochs: int = 20
+    epochs: int = 30
     steps_per_epoch: int = 50
     batch_size: int = 2
     patch_size_vox: tuple[int, int, int] = (48, 48, 48)

@@ -79,7 +79,17 @@ def duplicate_id(root):
     return "t1", "duplicate case id"
 
 
-BREAKERS = [missing_modality, corrupt, truncated, four_d, shape_mismatch, affine_mismatch, nan_voxels, bad_labels, duplicate_id]
+BREAKERS = [
+    missing_modality,
+    corrupt,
+    truncated,
+    four_d,
+    shape_mismatch,
+    affine_mismatch,
+    nan_voxels,
+    bad_labels,
+    duplicate_id,
+]
 
 
 @pytest.mark.parametrize("breaker", BREAKERS, ids=lambda b: b.__name__)
@@ -134,10 +144,20 @@ def test_msd_3d_image_where_4d_expected(tmp_path, capsys):
 def test_no_traceback_from_the_real_command(tmp_path):
     (tmp_path / "data").mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "smart_brains", "prepare", str(tmp_path / "data"), "--out", str(tmp_path / "c")],
+        [
+            sys.executable,
+            "-m",
+            "smart_brains",
+            "prepare",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "c"),
+        ],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("smart-brains: error:") and str(tmp_path / "data") in result.stderr
+    assert (
+        result.stderr.startswith("smart-brains: error:") and str(tmp_path / "data") in result.stderr
+    )

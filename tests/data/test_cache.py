@@ -43,7 +43,9 @@ def test_uncrop_restores_labels_shape_and_geometry_exactly(layout, tmp_path):
     (case,) = discover(data)
     prepared = open_case(tmp_path / "cache", case.case_id)
     labels = uncrop(np.asarray(prepared.label), prepared.box, prepared.original_shape)
-    img = segmentation_image(from_internal(labels, case.convention), prepared.affine, prepared.header)
+    img = segmentation_image(
+        from_internal(labels, case.convention), prepared.affine, prepared.header
+    )
     ref = nib.load(str(case.seg))
     assert img.shape == ref.shape
     assert np.array_equal(img.affine, ref.affine)
@@ -76,7 +78,9 @@ def test_parallel_prepare_matches_serial(brats21, tmp_path):
     for cid in read_index(tmp_path / "serial")["cases"]:
         a, b = open_case(tmp_path / "serial", cid), open_case(tmp_path / "parallel", cid)
         assert np.array_equal(a.image, b.image) and np.array_equal(a.label, b.label)
-    assert (tmp_path / "serial" / "splits.json").read_text() == (tmp_path / "parallel" / "splits.json").read_text()
+    assert (tmp_path / "serial" / "splits.json").read_text() == (
+        tmp_path / "parallel" / "splits.json"
+    ).read_text()
 
 
 def test_leftovers_of_a_killed_run_are_repaired(brats21, tmp_path):

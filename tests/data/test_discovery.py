@@ -71,7 +71,10 @@ def test_missing_folder(tmp_path):
 
 def test_missing_modality_names_the_file(brats21):
     (brats21 / "BraTS2021_00001" / "BraTS2021_00001_t1ce.nii.gz").unlink()
-    with pytest.raises(DataError, match=r"case BraTS2021_00001: .*BraTS2021_00001_t1ce.nii.gz: missing modality t1ce"):
+    with pytest.raises(
+        DataError,
+        match=r"case BraTS2021_00001: .*BraTS2021_00001_t1ce.nii.gz: missing modality t1ce",
+    ):
         discover(brats21)
 
 

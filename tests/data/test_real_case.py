@@ -11,7 +11,9 @@ from smart_brains.data.discovery import discover
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import uncrop
 
-pytestmark = pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}")
+pytestmark = pytest.mark.skipif(
+    not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}"
+)
 
 
 def test_discovered_as_brats2021():
@@ -28,7 +30,9 @@ def test_check_passes(capsys):
 def test_load_keeps_brats_geometry():
     loaded = load_case(discover(REAL_CASE)[0])
     assert loaded.image.shape == (4, 240, 240, 155)
-    assert np.array_equal(loaded.affine, np.array([[-1, 0, 0, 0], [0, -1, 0, 239], [0, 0, 1, 0], [0, 0, 0, 1]]))
+    assert np.array_equal(
+        loaded.affine, np.array([[-1, 0, 0, 0], [0, -1, 0, 239], [0, 0, 1, 0], [0, 0, 0, 1]])
+    )
     assert set(np.unique(loaded.seg)) == {0, 1, 2, 3}
 
 

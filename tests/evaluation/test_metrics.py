@@ -60,7 +60,11 @@ def test_matches_official_brats_evaluation_on_the_real_case():
 
     ref_img = nib.load(str(REAL_CASE / "TCGA-FG-6692_seg.nii.gz"))
     ref = labels_to_regions(to_internal(np.asarray(ref_img.dataobj), "brats2021"))
-    pred = labels_to_regions(to_internal(np.asarray(nib.load(str(REAL_CASE / "refs" / "isen-20.nii.gz")).dataobj), "brats2021"))
+    pred = labels_to_regions(
+        to_internal(
+            np.asarray(nib.load(str(REAL_CASE / "refs" / "isen-20.nii.gz")).dataobj), "brats2021"
+        )
+    )
     spacing = ref_img.header.get_zooms()[:3]
     assert dice(pred[0], ref[0]) == pytest.approx(0.9139, abs=1e-4)
     assert hd95(pred[0], ref[0], spacing) == pytest.approx(5.477, abs=1e-3)

@@ -28,7 +28,9 @@ def test_prediction_never_overwrites_an_input(tmp_path):
     make_suffixed(tmp_path, "X_1", nested=False)
     (case,) = discover(tmp_path)
     seg_named_like_prediction = tmp_path / "X_1.nii.gz"
-    case = type(case)(case.case_id, case.images, seg_named_like_prediction, case.layout, case.convention)
+    case = type(case)(
+        case.case_id, case.images, seg_named_like_prediction, case.layout, case.convention
+    )
     predictor = Predictor(model=None, cfg=None, device="cpu")  # type: ignore[arg-type]
     with pytest.raises(DataError, match="would overwrite an input"):
         predictor.predict_case(case, tmp_path)

@@ -29,7 +29,11 @@ def test_cli_writes_valid_brats2021_cases(tmp_path, capsys):
     assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 4}
     t1 = nib.load(str(cases[0].images[0].path))
     assert t1.get_data_dtype() == np.int16 and t1.shape == (60, 60, 39)
-    assert np.allclose(t1.affine, np.diag([-4, -4, 4, 1]) + np.array([[0, 0, 0, 0], [0, 0, 0, 236], [0, 0, 0, 0], [0, 0, 0, 0]]))
+    assert np.allclose(
+        t1.affine,
+        np.diag([-4, -4, 4, 1])
+        + np.array([[0, 0, 0, 0], [0, 0, 0, 236], [0, 0, 0, 0], [0, 0, 0, 0]]),
+    )
     manifest = json.loads((out / "cohort.json").read_text())
     assert set(manifest["cases"]) == {"BraTS2021_00000", "BraTS2021_00001"}
 

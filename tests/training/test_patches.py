@@ -1,6 +1,11 @@
 import numpy as np
 
-from smart_brains.training.patches import PatchParams, augment_patch, extract_patch, sample_patch_params
+from smart_brains.training.patches import (
+    PatchParams,
+    augment_patch,
+    extract_patch,
+    sample_patch_params,
+)
 
 
 def test_extract_patch_pads_outside_the_volume():

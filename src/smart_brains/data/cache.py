@@ -204,7 +204,7 @@ def prepare(
     if errors:
         raise DataError(
             f"{len(errors)} of {len(cases)} cases could not be prepared; first: "
-            f"{errors[0][len('error: '):]} (run `smart-brains check {data}` to list all)"
+            f"{errors[0][len('error: ') :]} (run `smart-brains check {data}` to list all)"
         )
     ids = sorted(results)
     index = {
@@ -226,7 +226,9 @@ def read_index(cache: str | Path) -> dict[str, Any]:
     """The cache's ``dataset.json``; DataError if ``cache`` is not a prepared cache."""
     path = Path(cache) / "dataset.json"
     if not path.is_file():
-        raise DataError(f"{cache}: not a prepared cache (no dataset.json); run `smart-brains prepare`")
+        raise DataError(
+            f"{cache}: not a prepared cache (no dataset.json); run `smart-brains prepare`"
+        )
     return json.loads(path.read_text())
 
 

@@ -18,7 +18,9 @@ def check_dataset(
     """Scan ``data`` and read every file of every case; returns the scan and all problems."""
     found = scan(data, layout)
     problems = list(found.problems)
-    bar = tqdm(total=len(found.cases), desc="check", unit="case", disable=None if progress else True)
+    bar = tqdm(
+        total=len(found.cases), desc="check", unit="case", disable=None if progress else True
+    )
     if workers <= 1:
         for case in found.cases:
             problems.extend(check_case(case))

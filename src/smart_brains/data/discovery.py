@@ -205,7 +205,9 @@ def _discover_msd(root: Path, found: Discovery) -> None:
             images = tuple(ImageRef(path, channels[m]) for m in MODALITIES)
             found.cases.append(Case(case_id, images, seg, "msd", "msd"))
     if not seen:
-        raise DataError(f"{root}: no images in imagesTr/ or imagesTs/; expected e.g. imagesTr/BRATS_001.nii.gz")
+        raise DataError(
+            f"{root}: no images in imagesTr/ or imagesTs/; expected e.g. imagesTr/BRATS_001.nii.gz"
+        )
 
 
 def scan(root: str | Path, layout: str | None = None) -> Discovery:

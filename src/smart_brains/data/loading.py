@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 
 from smart_brains.data.discovery import Case, ImageRef, Problem
-from smart_brains.data.labels import invalid_values, get_convention, to_internal
+from smart_brains.data.labels import get_convention, invalid_values, to_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
 
@@ -89,7 +89,9 @@ class VolumeReader:
                 )
                 return None
             if ref.channel >= data.shape[3]:
-                self.fail(ref.path, f"has {data.shape[3]} channels, {what} expected at {ref.channel}")
+                self.fail(
+                    ref.path, f"has {data.shape[3]} channels, {what} expected at {ref.channel}"
+                )
                 return None
             data = data[..., ref.channel]
         if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
@@ -134,7 +136,9 @@ def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, Loaded
             ref0, img0 = first
             bad = invalid_values(data, case.convention)
             if data.shape != volumes[0].shape:
-                reader.fail(case.seg, f"shape {data.shape} differs from the images {volumes[0].shape}")
+                reader.fail(
+                    case.seg, f"shape {data.shape} differs from the images {volumes[0].shape}"
+                )
             elif not np.allclose(img.affine, img0.affine, atol=AFFINE_TOLERANCE):
                 reader.fail(case.seg, f"affine differs from {ref0.path.name}")
             elif bad:

@@ -39,7 +39,13 @@ def make_splits(
         for k in range(folds):
             held = sorted(order[k::folds])
             fold_list.append({"train": sorted(set(ids) - set(held)), "val": held})
-    return {"seed": seed, "val_fraction": val_fraction, "train": train, "val": val, "folds": fold_list}
+    return {
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "train": train,
+        "val": val,
+        "folds": fold_list,
+    }
 
 
 def save_splits(splits: dict[str, Any], path: Path) -> None:

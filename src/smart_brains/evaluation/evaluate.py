@@ -70,9 +70,13 @@ def evaluate_case(case: Case, pred_path: Path) -> list[dict[str, object]]:
     ref, ref_img = _read_labels(case.seg, case, "reference")
     pred, pred_img = _read_labels(pred_path, case, "prediction")
     if pred.shape != ref.shape:
-        raise DataError(f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}")
+        raise DataError(
+            f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}"
+        )
     if not np.allclose(pred_img.affine, ref_img.affine, atol=AFFINE_TOLERANCE):
-        raise DataError(f"case {case.case_id}: {pred_path}: affine differs from the reference; resampled?")
+        raise DataError(
+            f"case {case.case_id}: {pred_path}: affine differs from the reference; resampled?"
+        )
     spacing = tuple(float(z) for z in ref_img.header.get_zooms()[:3])
     return [{"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing)]  # type: ignore[arg-type]
 

@@ -9,7 +9,9 @@ import nibabel as nib
 import numpy as np
 
 
-def segmentation_image(labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> nib.Nifti1Image:
+def segmentation_image(
+    labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header
+) -> nib.Nifti1Image:
     """A uint8 NIfTI of ``labels`` (X, Y, Z) on the grid of ``header``/``affine``.
 
     The header is copied (qform/sform codes, units, descriptions kept); data type becomes

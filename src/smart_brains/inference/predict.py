@@ -49,7 +49,12 @@ class Predictor:
         """Raw (C, X, Y, Z) image in ``cfg.modalities`` order -> (X, Y, Z) uint8 internal labels."""
         normalised, box = normalise_case(image)
         probs = predict_probabilities(
-            self.model, normalised, self.cfg.patch_size_vox, self.cfg.target, self.cfg.sw_overlap, self.device
+            self.model,
+            normalised,
+            self.cfg.patch_size_vox,
+            self.cfg.target,
+            self.cfg.sw_overlap,
+            self.device,
         )
         labels = probabilities_to_labels(probs, self.cfg.target)
         return uncrop(labels, box, image.shape[1:])
@@ -57,7 +62,9 @@ class Predictor:
     def predict_case(self, case: Case, out_dir: Path) -> Path:
         """Predict ``case`` and write ``out_dir/<case_id>.nii.gz`` in the case's convention."""
         target = out_dir / f"{case.case_id}.nii.gz"
-        sources = {ref.path.resolve() for ref in case.images} | ({case.seg.resolve()} if case.seg else set())
+        sources = {ref.path.resolve() for ref in case.images} | (
+            {case.seg.resolve()} if case.seg else set()
+        )
         if target.resolve() in sources:
             raise DataError(f"{target}: would overwrite an input file; choose another --out")
         loaded = load_case(case, self.cfg.modalities)

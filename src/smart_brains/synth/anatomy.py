@@ -33,7 +33,12 @@ class Template:
 def _template_path() -> Path:
     import nilearn  # imported here: only synthesis needs nilearn
 
-    return Path(nilearn.__file__).parent / "datasets" / "data" / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+    return (
+        Path(nilearn.__file__).parent
+        / "datasets"
+        / "data"
+        / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -72,8 +77,12 @@ def smooth_field(
     """
     grid = rng.standard_normal((coarse,) * len(shape)).astype(np.float32)
     mid = [max(coarse, s // 4) for s in shape]
-    field = ndimage.zoom(grid, [m / coarse for m in mid], order=order, mode="nearest", grid_mode=False)
-    field = ndimage.zoom(field, [s / f for s, f in zip(shape, field.shape)], order=1, mode="nearest")
+    field = ndimage.zoom(
+        grid, [m / coarse for m in mid], order=order, mode="nearest", grid_mode=False
+    )
+    field = ndimage.zoom(
+        field, [s / f for s, f in zip(shape, field.shape)], order=1, mode="nearest"
+    )
     field = field[tuple(slice(0, s) for s in shape)]
     return ((field - field.mean()) / (field.std() + 1e-8)).astype(np.float32)
 
@@ -106,7 +115,9 @@ def random_warp(rng: np.random.Generator, out_centre_mm: np.ndarray, template: T
     rot_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rot_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
     scale = np.diag(1.0 / rng.uniform(0.9, 1.1, size=3))
-    return Warp(rot_z @ rot_y @ rot_x @ scale, out_centre_mm, template.centre_mm, rng.uniform(-6, 6, 3))
+    return Warp(
+        rot_z @ rot_y @ rot_x @ scale, out_centre_mm, template.centre_mm, rng.uniform(-6, 6, 3)
+    )
 
 
 def mass_effect(

@@ -22,7 +22,13 @@ from tqdm import tqdm
 from smart_brains.data.labels import from_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
-from smart_brains.synth.anatomy import load_template, mass_effect, random_warp, sample_anatomy, smooth_field
+from smart_brains.synth.anatomy import (
+    load_template,
+    mass_effect,
+    random_warp,
+    sample_anatomy,
+    smooth_field,
+)
 from smart_brains.synth.render import acquire, render_modality, vessel_mask
 from smart_brains.synth.tumour import render_lesions, sample_lesions
 
@@ -66,17 +72,23 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
     template = load_template()
     shape = cfg.shape_vox
     affine = cfg.affine
-    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij"), -1)
+    grid = np.stack(
+        np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij"), -1
+    )
     points = grid @ affine[:3, :3].T.astype(np.float32) + affine[:3, 3].astype(np.float32)
     del grid
     out_centre = affine[:3, :3] @ ((np.array(shape) - 1) / 2) + affine[:3, 3]
     warp = random_warp(rng, out_centre, template)
-    elastic = np.stack([smooth_field(shape, rng, 5, 3) for _ in range(3)], -1) * rng.uniform(1.5, 3.5)
+    elastic = np.stack([smooth_field(shape, rng, 5, 3) for _ in range(3)], -1) * rng.uniform(
+        1.5, 3.5
+    )
 
     lesions = sample_lesions(rng, warp.to_output(template.deep_wm_mm))
     displaced = points
     for lesion in lesions:
-        displaced = mass_effect(displaced, np.asarray(lesion.centre_mm), lesion.oedema_radius_mm, lesion.push)
+        displaced = mass_effect(
+            displaced, np.asarray(lesion.centre_mm), lesion.oedema_radius_mm, lesion.push
+        )
     fractions, brain = sample_anatomy(template, displaced, elastic, warp)
     del displaced, elastic
     maps = render_lesions(lesions, points, cfg.spacing_mm, fractions[2], brain, rng)

@@ -26,7 +26,7 @@ CONTRAST: dict[str, tuple[float, ...]] = {
     "t1":    (0.30, 0.62, 0.85, 0.55, 0.62, 0.32, 0.50, 0.60),
     "t1ce":  (0.30, 0.64, 0.85, 0.57, 1.35, 0.32, 0.52, 1.38),
     "t2":    (1.70, 0.95, 0.62, 1.50, 1.05, 1.60, 1.20, 1.02),
-    "flair": (0.28, 1.00, 0.72, 1.42, 1.05, 0.75, 1.15, 1.02),
+    "flair": (0.28, 1.00, 0.72, 1.42, 1.05, 0.45, 1.15, 1.02),
 }  # fmt: skip
 
 
@@ -37,11 +37,11 @@ def vessel_mask(
     csf = fractions[0]
     depth_mm = ndimage.distance_transform_edt(brain) * spacing_mm
     ventricles = (csf > 0.5) & (depth_mm > 18)
-    choroid = ventricles & (smooth_field(brain.shape, rng, 10, 1) > 0.9)
+    choroid = ventricles & (smooth_field(brain.shape, rng, 10, 1) > 0.6)
     vessels = np.zeros(brain.shape, dtype=bool)
     starts = np.argwhere((csf > 0.3) & brain & (depth_mm > 4))
     steps = int(60 / spacing_mm)
-    for _ in range(int(rng.integers(8, 16))):
+    for _ in range(int(rng.integers(15, 30))):
         if len(starts) == 0:
             break
         pos = starts[rng.integers(len(starts))].astype(float)
@@ -81,7 +81,7 @@ def render_modality(
 
 def acquire(signal: np.ndarray, brain: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Bias field, Rician noise and a per-case intensity scale; int16, zero outside ``brain``."""
-    bias = np.exp(0.12 * smooth_field(signal.shape, rng, 4, 3))
+    bias = np.exp(0.18 * smooth_field(signal.shape, rng, 4, 3))
     sigma = rng.uniform(0.02, 0.045)
     real = signal * bias + sigma * rng.standard_normal(signal.shape, dtype=np.float32)
     imag = sigma * rng.standard_normal(signal.shape, dtype=np.float32)

@@ -39,7 +39,9 @@ class Lesion:
     push: float
 
 
-def sample_lesions(rng: np.random.Generator, candidates_mm: np.ndarray, scale: float = 1.0) -> list[Lesion]:
+def sample_lesions(
+    rng: np.random.Generator, candidates_mm: np.ndarray, scale: float = 1.0
+) -> list[Lesion]:
     """Draw one (80 %) or two (20 %) lesions centred at random white-matter points."""
     count = 1 if rng.random() < 0.8 else 2
     lesions = []
@@ -123,7 +125,11 @@ def render_lesions(
         texture[box] += np.where(oedema | core, smooth_field(local_shape, rng, coarse * 2, 1), 0)
         if spacing_mm < lesion.core_radius_mm / 4:  # small satellite enhancing nodules
             if lesion.kind != "non-enhancing" and rng.random() < 0.3:
-                shell = (core_level > 1.1) & (core_level < 1.35) & (smooth_field(local_shape, rng, coarse * 2, 1) > 1.8)
+                shell = (
+                    (core_level > 1.1)
+                    & (core_level < 1.35)
+                    & (smooth_field(local_shape, rng, coarse * 2, 1) > 1.8)
+                )
                 region[shell & (region == ED)] = ET
     labels[~brain] = 0
     necrosis &= labels == NCR

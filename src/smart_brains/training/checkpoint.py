@@ -32,4 +32,6 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise DataError(f"{path}: not a readable smart-brains checkpoint ({type(exc).__name__})") from None
+        raise DataError(
+            f"{path}: not a readable smart-brains checkpoint ({type(exc).__name__})"
+        ) from None

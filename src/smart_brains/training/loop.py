@@ -30,7 +30,14 @@ from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
 from smart_brains.training.losses import build_loss
 from smart_brains.training.patches import PatchDataset
 
-METRIC_FIELDS = ["epoch", "train_loss", "lr", *[f"val_dice_{r}" for r in REGIONS], "val_dice_mean", "seconds"]
+METRIC_FIELDS = [
+    "epoch",
+    "train_loss",
+    "lr",
+    *[f"val_dice_{r}" for r in REGIONS],
+    "val_dice_mean",
+    "seconds",
+]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -54,15 +61,23 @@ def channel_indices(cache_modalities: list[str], wanted: tuple[str, ...], cache:
 def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
-            model.parameters(), lr=cfg.lr, momentum=0.99, nesterov=True, weight_decay=cfg.weight_decay
+            model.parameters(),
+            lr=cfg.lr,
+            momentum=0.99,
+            nesterov=True,
+            weight_decay=cfg.weight_decay,
         )
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def build_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+def build_scheduler(
+    cfg: TrainConfig, optimizer: torch.optim.Optimizer
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Polynomial decay (exponent 0.9) per optimiser step over the whole run, as nnU-Net."""
     total = cfg.epochs * cfg.steps_per_epoch
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (1 - min(step, total - 1) / total) ** 0.9)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: (1 - min(step, total - 1) / total) ** 0.9
+    )
 
 
 def train_one_epoch(
@@ -93,14 +108,20 @@ def train_one_epoch(
 
 
 def validate(
-    model: nn.Module, cfg: TrainConfig, case_ids: list[str], channels: list[int], device: torch.device
+    model: nn.Module,
+    cfg: TrainConfig,
+    case_ids: list[str],
+    channels: list[int],
+    device: torch.device,
 ) -> dict[str, float]:
     """Mean per-region Dice over ``case_ids``, full prepared volumes by sliding window."""
     scores: dict[str, list[float]] = {r: [] for r in REGIONS}
     for case_id in case_ids:
         case = open_case(cfg.cache, case_id)
         image = np.asarray(case.image[channels], dtype=np.float32)
-        probs = predict_probabilities(model, image, cfg.patch_size_vox, cfg.target, cfg.sw_overlap, device)
+        probs = predict_probabilities(
+            model, image, cfg.patch_size_vox, cfg.target, cfg.sw_overlap, device
+        )
         pred = labels_to_regions(probabilities_to_labels(probs, cfg.target))
         ref = labels_to_regions(np.asarray(case.label))
         for i, region in enumerate(REGIONS):
@@ -132,7 +153,9 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
         raise DataError(f"{cfg.cache}: no labelled training cases; training needs *_seg files")
     run = RunDir(Path(cfg.runs_dir) / cfg.name)
     if run.last.exists() and not resume:
-        raise DataError(f"{run.root}: a run of this name exists; pass --resume to continue it or choose another --name")
+        raise DataError(
+            f"{run.root}: a run of this name exists; pass --resume to continue it or choose another --name"
+        )
     run.create()
     save_config(cfg, run.config)
     device = resolve_device(cfg.device)
@@ -164,7 +187,14 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
         )  # fmt: skip
         lr = optimizer.param_groups[0]["lr"]
         loss = train_one_epoch(
-            model, loader, loss_fn, optimizer, scheduler, device, f"epoch {epoch + 1}/{cfg.epochs}", progress
+            model,
+            loader,
+            loss_fn,
+            optimizer,
+            scheduler,
+            device,
+            f"epoch {epoch + 1}/{cfg.epochs}",
+            progress,
         )
         row: dict[str, Any] = {"epoch": epoch + 1, "train_loss": round(loss, 5), "lr": lr}
         is_last = epoch + 1 == cfg.epochs

@@ -59,7 +59,9 @@ def sample_patch_params(
     else:
         flips, scale, shift, noise = (False,) * 3, (1.0,) * channels, (0.0,) * channels, 0.0
     x, y, z = flips
-    return PatchParams(case, _corner(centre, patch), (x, y, z), scale, shift, noise, int(rng.integers(2**31)))
+    return PatchParams(
+        case, _corner(centre, patch), (x, y, z), scale, shift, noise, int(rng.integers(2**31))
+    )
 
 
 def extract_patch(
@@ -76,7 +78,9 @@ def extract_patch(
     return out
 
 
-def augment_patch(image: np.ndarray, label: np.ndarray, p: PatchParams) -> tuple[np.ndarray, np.ndarray]:
+def augment_patch(
+    image: np.ndarray, label: np.ndarray, p: PatchParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Apply ``p``'s flips (image (C, ...) and label (...)), intensity scale/shift and noise."""
     for axis, flip in enumerate(p.flips):
         if flip:
@@ -144,7 +148,9 @@ class PatchDataset(Dataset):
         label = extract_patch(np.asarray(case.label), p.corner_vox, self.patch)
         image, label = augment_patch(image, label, p)
         if self.target == "regions":
-            return torch.from_numpy(image), torch.from_numpy(labels_to_regions(label).astype(np.float32))
+            return torch.from_numpy(image), torch.from_numpy(
+                labels_to_regions(label).astype(np.float32)
+            )
         return torch.from_numpy(image), torch.from_numpy(label.astype(np.int64))
 
 

@@ -1,0 +1,15 @@
+"""Run every benchmark: `python benchmarks/run.py` (results appended to benchmarks/RESULTS.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHMARKS = ["intensity_baseline.py"]
+
+if __name__ == "__main__":
+    for script in BENCHMARKS:
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *sys.argv[1:]], check=True)
