@@ -93,6 +93,9 @@ def test_resume_continues_and_name_clash_is_refused(workspace, capsys):
     assert main([*base[: -len(TRAIN)], *TRAIN[2:], "--epochs", "3", "--resume"]) == 0
     rows = list(csv.DictReader((runs / "resumed" / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    capsys.readouterr()
+    assert main([*base, "--epochs", "4", "--resume", "--model", "segresnet"]) == 2
+    assert "cannot resume with a different model" in capsys.readouterr().err
 
 
 def test_label_loss_and_modality_subset(workspace):

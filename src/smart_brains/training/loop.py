@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from smart_brains.config import TrainConfig, config_to_dict, save_config
+from smart_brains.config import TrainConfig, config_from_dict, config_to_dict, save_config
 from smart_brains.data.cache import open_case, read_index
 from smart_brains.data.labels import REGIONS, labels_to_regions
 from smart_brains.data.splits import load_splits
@@ -30,6 +30,7 @@ from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
 from smart_brains.training.losses import build_loss
 from smart_brains.training.patches import PatchDataset
 
+ARCHITECTURE_FIELDS = ("model", "preset", "modalities", "loss")  # a resumed run must keep these
 METRIC_FIELDS = [
     "epoch",
     "train_loss",
@@ -167,6 +168,13 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
     start_epoch, best = 0, -1.0
     if resume and run.last.exists():
         state = load_checkpoint(run.last)
+        saved = config_from_dict(state["config"])
+        changed = [k for k in ARCHITECTURE_FIELDS if getattr(saved, k) != getattr(cfg, k)]
+        if changed:
+            raise DataError(
+                f"{run.last}: cannot resume with a different {', '.join(changed)} "
+                f"(saved: {', '.join(str(getattr(saved, k)) for k in changed)}); use a new --name"
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
