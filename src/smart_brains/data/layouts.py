@@ -33,19 +33,21 @@ class Layout:
     example: str = ""
 
 
+BRATS2021_SUFFIXES = {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair"}
+
 LAYOUTS: dict[str, Layout] = {
     "brats2021": Layout(
         "brats2021",
         "brats2021",
         "_",
-        {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair"},
+        BRATS2021_SUFFIXES,
         example="BraTS2021_00000/BraTS2021_00000_t1ce.nii.gz",
     ),
     "fets2021": Layout(
         "fets2021",
         "brats2021",
         "_",
-        {"t1": "t1", "t1ce": "t1ce", "t2": "t2", "flair": "flair"},
+        BRATS2021_SUFFIXES,
         example="FeTS21_Training_001/FeTS21_Training_001_t1ce.nii",
     ),
     "brats2023": Layout(
