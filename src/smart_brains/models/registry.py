@@ -39,6 +39,15 @@ def build_model(name: str, preset: str, in_channels: int, out_channels: int) -> 
     return _REGISTRY[name](preset, in_channels, out_channels)
 
 
+@register_model("multiscale")
+def multiscale(preset: str, in_channels: int, out_channels: int) -> nn.Module:
+    """Our multiscale residual U-Net (``multiscale.py``) with deep supervision."""
+    from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
+    from smart_brains.models.multiscale import MultiScaleUNet
+
+    return MultiScaleUNet(in_channels, out_channels, MULTISCALE_PRESETS[preset])
+
+
 @register_model("unet")
 def monai_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
     """MONAI's residual UNet; tiny: 8..64 features, 3 down-samplings; base: 32..320, 4."""
@@ -61,7 +70,7 @@ def monai_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
 
 @register_model("segresnet")
 def monai_segresnet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
-    """MONAI SegResNet with the BraTS settings (blocks_down 1,2,2,4; 16 filters for base)."""
+    """MONAI SegResNet with the BraTS settings (blocks_down 1,2,2,4; 16 filters; tiny: 8)."""
     from monai.networks.nets import SegResNet
 
     return SegResNet(
@@ -71,4 +80,43 @@ def monai_segresnet(preset: str, in_channels: int, out_channels: int) -> nn.Modu
         init_filters=8 if preset == "tiny" else 16,
         blocks_down=(1, 2, 2, 4),
         blocks_up=(1, 1, 1),
+    )
+
+
+@register_model("plainconvunet")
+def nnunet_plain_conv_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
+    """nnU-Net's default 3d_fullres network for BraTS (``dynamic-network-architectures``).
+
+    base: 6 stages, 32..320 features, 3^3 kernels, strides 1,2,2,2,2,2, two convs per stage,
+    instance norm, leaky ReLU (nnU-Net's plans for a 128^3 patch); tiny: 4 stages, 8..64.
+    Trained here without deep supervision. Install with
+    ``pip install --no-deps dynamic-network-architectures einops``.
+    """
+    try:
+        from dynamic_network_architectures.architectures.unet import PlainConvUNet
+    except ImportError:
+        raise DataError(
+            "model plainconvunet needs nnU-Net's networks: "
+            "pip install --no-deps dynamic-network-architectures einops"
+        ) from None
+    from torch.nn import Conv3d, InstanceNorm3d, LeakyReLU
+
+    features = (32, 64, 128, 256, 320, 320) if preset == "base" else (8, 16, 32, 64)
+    n = len(features)
+    return PlainConvUNet(
+        input_channels=in_channels,
+        n_stages=n,
+        features_per_stage=features,
+        conv_op=Conv3d,
+        kernel_sizes=[3] * n,
+        strides=[1] + [2] * (n - 1),
+        n_conv_per_stage=[2] * n,
+        num_classes=out_channels,
+        n_conv_per_stage_decoder=[2] * (n - 1),
+        conv_bias=True,
+        norm_op=InstanceNorm3d,
+        norm_op_kwargs={"eps": 1e-5, "affine": True},
+        nonlin=LeakyReLU,
+        nonlin_kwargs={"inplace": True},
+        deep_supervision=False,
     )

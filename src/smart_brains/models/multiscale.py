@@ -1,0 +1,146 @@
+"""The multiscale 3D network: an encoder-decoder whose every stage sees several scales at once.
+
+DeepMedic and Havaei's two-path CNN gave a network a local and a wide-context pathway. Here
+the same idea lives inside a modern residual U-Net: every block runs parallel 3^3 branches with
+dilations (1, 2, 4), so each stage extracts local texture and wider context side by side, the
+encoder's down-sampling adds coarser scales, and deep-supervision heads train the decoder at
+every scale. Receptive fields come from ``geometry.multiscale_fields``.
+
+Input (B, C, X, Y, Z) float32, C = 1..4 z-scored modalities (any size: padded internally to a
+multiple of ``size_divisor`` and cropped back). Output logits (B, K, X, Y, Z); in training mode
+with deep supervision, a list [full, 1/2, 1/4, ...] of logits at decreasing resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from smart_brains.models.blocks import ConvNormAct, MultiScaleBlock
+from smart_brains.models.geometry import BranchField, Field, multiscale_fields
+
+
+@dataclass(frozen=True)
+class MultiScaleSpec:
+    """Architecture of a ``MultiScaleUNet``.
+
+    Attributes:
+        features: channels per stage, full resolution first.
+        blocks: multiscale blocks per encoder stage.
+        dilations: branch dilations per stage.
+        decoder_blocks: multiscale blocks per decoder stage.
+        deep_supervision: extra output heads at the coarser decoder scales (0 = none).
+        norm: 'instance', 'group' or 'none'.
+        stem_stride: 2 runs every block at half resolution or coarser and restores full
+            resolution with a final transposed conv (the CPU-friendly ``tiny``); 1 keeps a
+            full-resolution stage.
+    """
+
+    features: tuple[int, ...]
+    blocks: tuple[int, ...]
+    dilations: tuple[tuple[int, ...], ...]
+    decoder_blocks: int = 1
+    deep_supervision: int = 2
+    norm: str = "instance"
+    stem_stride: int = 1
+
+    def fields(self) -> tuple[list[BranchField], Field]:
+        return multiscale_fields(self.dilations, self.blocks, self.decoder_blocks, self.stem_stride)
+
+
+PRESETS: dict[str, MultiScaleSpec] = {
+    "tiny": MultiScaleSpec(
+        features=(8, 16, 32, 64),
+        blocks=(1, 1, 1, 1),
+        dilations=((1, 2), (1, 2, 4), (1, 2, 4), (1, 2, 4)),
+        stem_stride=2,
+    ),
+    "base": MultiScaleSpec(
+        features=(32, 64, 128, 256, 320),
+        blocks=(1, 1, 2, 2, 2),
+        dilations=((1, 2), (1, 2, 4), (1, 2, 4), (1, 2, 4), (1, 2)),
+    ),
+}
+
+
+class MultiScaleUNet(nn.Module):
+    """Residual encoder-decoder of multiscale blocks with deep supervision (see module doc)."""
+
+    def __init__(self, in_channels: int, out_channels: int, spec: MultiScaleSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        f, n_stages = spec.features, len(spec.features)
+        self.size_divisor = 2 ** (n_stages - 1) * spec.stem_stride
+        self.stem = ConvNormAct(in_channels, f[0], 3, stride=spec.stem_stride, norm=spec.norm)
+        self.restore = (
+            nn.ConvTranspose3d(f[0], f[0], spec.stem_stride, spec.stem_stride, bias=False)
+            if spec.stem_stride > 1
+            else nn.Identity()
+        )
+        self.down = nn.ModuleList(
+            ConvNormAct(f[s - 1], f[s], 3, stride=2, norm=spec.norm) for s in range(1, n_stages)
+        )
+        self.encoder = nn.ModuleList(
+            nn.Sequential(
+                *[
+                    MultiScaleBlock(f[s], spec.dilations[s], norm=spec.norm)
+                    for _ in range(spec.blocks[s])
+                ]
+            )
+            for s in range(n_stages)
+        )
+        self.up = nn.ModuleList(
+            nn.ConvTranspose3d(f[s + 1], f[s], 2, 2, bias=False) for s in range(n_stages - 1)
+        )
+        self.merge = nn.ModuleList(
+            ConvNormAct(2 * f[s], f[s], 1, norm=spec.norm) for s in range(n_stages - 1)
+        )
+        self.decoder = nn.ModuleList(
+            nn.Sequential(
+                *[
+                    MultiScaleBlock(f[s], spec.dilations[s], norm=spec.norm)
+                    for _ in range(spec.decoder_blocks)
+                ]
+            )
+            for s in range(n_stages - 1)
+        )
+        n_heads = 1 + min(spec.deep_supervision, n_stages - 2)
+        self.heads = nn.ModuleList(
+            nn.Conv3d(f[self._head_stage(level)], out_channels, 1) for level in range(n_heads)
+        )
+        self.deep_supervision = spec.deep_supervision > 0
+
+    def _head_stage(self, level: int) -> int:
+        """Decoder stage feeding the output at 1 / 2^level resolution."""
+        return level if self.spec.stem_stride == 1 or level == 0 else level - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
+        size = x.shape[2:]
+        pad = [(-n) % self.size_divisor for n in size]
+        if any(pad):
+            x = F.pad(x, [p for n in reversed(pad) for p in (0, n)])
+        skips = []
+        h = self.encoder[0](self.stem(x))  # (B, f0, X, Y, Z)
+        for down, stage in zip(self.down, self.encoder[1:]):
+            skips.append(h)
+            h = stage(down(h))  # (B, f_s, X / 2^s, ...)
+        decoded: list[torch.Tensor] = []
+        for s in range(len(self.up) - 1, -1, -1):
+            h = self.merge[s](torch.cat([self.up[s](h), skips[s]], dim=1))
+            h = self.decoder[s](h)
+            decoded.append(h)
+        decoded.reverse()  # full resolution first
+        crop = (slice(None), slice(None), *(slice(0, n) for n in size))
+        full = self.heads[0](self.restore(decoded[0]))[crop]
+        if not (self.training and self.deep_supervision):
+            return full
+        coarse = []
+        for level, head in enumerate(self.heads[1:], start=1):
+            scale = 2**level
+            keep = (slice(None), slice(None), *(slice(0, -(-n // scale)) for n in size))
+            h = decoded[self._head_stage(level)]
+            coarse.append(head(h)[keep])
+        return [full, *coarse]
