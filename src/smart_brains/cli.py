@@ -91,8 +91,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         num_workers=args.workers,
+        precision=args.precision,
+        compile=args.compile,
+        deterministic=args.deterministic,
+        checkpoint_every=args.checkpoint_every,
+        time_budget_s=args.time_budget,
     )
-    run = fit(cfg, resume=args.resume)
+    run = fit(cfg, resume=args.resume is not None)
     print(f"run folder: {run.root} (best checkpoint {run.best}, metrics {run.metrics})")
     return 0
 
@@ -136,6 +141,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     from smart_brains.models.registry import available_models
 
     print("\n".join(available_models()))
+    return 0
+
+
+def cmd_model_info(args: argparse.Namespace) -> int:
+    from smart_brains.models.info import format_info, model_info
+
+    name, _, preset = args.name.partition(":")
+    print(format_info(model_info(name, preset or args.preset, args.channels)))
     return 0
 
 
@@ -198,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-epoch", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--loss", help="dice_bce (default), dice, bce, ce, dice_ce")
+    p.add_argument(
+        "--loss", help="dice_bce (default), dice, bce on regions; ce, dice_ce, mdice on labels"
+    )
     p.add_argument("--optimizer", help="adamw (default) or sgd")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--modalities", help="comma-separated subset of t1,t1ce,t2,flair")
@@ -206,8 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", type=int, help="data-loader workers")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps")
+    p.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
     p.add_argument(
-        "--resume", action="store_true", help="continue the run from its last checkpoint"
+        "--resume",
+        nargs="?",
+        const="last",
+        choices=["last"],
+        help="continue the run from its last checkpoint (`--resume` or `--resume last`)",
     )
 
     p = add("predict", cmd_predict, "segment a dataset with a trained run")
@@ -226,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
 
     add("models", cmd_models, "list the registered model architectures")
+    p = add("model-info", cmd_model_info, "parameters, FLOPs (128^3 patch) and receptive fields")
+    p.add_argument("name", help="model name, optionally with a preset: multiscale:base")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "base"])
+    p.add_argument("--channels", type=int, default=4, help="input modalities (default 4)")
     return parser
 
 

@@ -12,9 +12,15 @@ import yaml
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
 
-LOSSES = ("dice_bce", "dice", "bce", "ce", "dice_ce")
-LABEL_LOSSES = ("ce", "dice_ce")  # these train a 4-label softmax head; the rest 3 region sigmoids
+LOSSES = ("dice_bce", "dice", "bce", "ce", "dice_ce", "mdice")
+LABEL_LOSSES = ("ce", "dice_ce", "mdice")  # a 4-label softmax head; the rest: 3 region sigmoids
 OPTIMIZERS = ("adamw", "sgd")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Patch and batch of each size preset when the config does not set them.
+PRESET_PATCH_BATCH: dict[str, tuple[tuple[int, int, int], int]] = {
+    "tiny": ((48, 48, 48), 2),
+    "base": ((128, 128, 128), 2),
+}
 
 
 @dataclass(frozen=True)
@@ -30,42 +36,64 @@ class TrainConfig:
         modalities: input channels, canonical order; a subset of t1, t1ce, t2, flair.
         loss: one of LOSSES; region losses train sigmoid outputs WT/TC/ET, label losses a
             softmax over background, NCR/NET, ED, ET.
-        optimizer: ``adamw`` or ``sgd`` (Nesterov, momentum 0.99, as nnU-Net).
-        lr: peak learning rate; decays polynomially (exponent 0.9) to zero over the run.
+        optimizer: ``sgd`` (Nesterov, momentum 0.99, polynomial decay: nnU-Net) or ``adamw``
+            (linear warm-up over ``warmup_fraction`` of the steps, then cosine to zero).
+        lr: peak learning rate.
         weight_decay: L2 / decoupled weight decay.
+        warmup_fraction: share of all steps used for AdamW's warm-up.
+        grad_clip: maximum gradient norm.
         epochs: number of epochs.
         steps_per_epoch: optimiser steps per epoch (patch sampling, so epochs are nominal).
-        batch_size: patches per step.
-        patch_size_vox: training patch size, voxels.
-        foreground_fraction: share of patches centred on a tumour voxel.
-        augment: random flips, intensity scale/shift and noise.
+        batch_size: patches per step (None: the preset's, ``PRESET_PATCH_BATCH``).
+        patch_size_vox: training patch size in voxels (None: the preset's).
+        foreground_fraction: share of patches centred on a tumour voxel (nnU-Net: 1/3).
+        augment: nnU-Net-strength augmentation (``training/augment.py``).
+        augment_on: where augmentation runs: ``auto`` (the training device when it is a GPU,
+            else the loader workers), ``device`` or ``loader``.
+        deep_supervision: train the coarser outputs of models that have them (weights 1/2^i).
         val_every: validate (full-volume sliding window) every N epochs.
         num_workers: data-loader worker processes.
-        seed: seed of weights init and patch sampling.
+        seed: seed of weights init, patch sampling and augmentation.
         device: ``auto`` (CUDA if available), ``cpu`` or ``cuda``.
+        precision: ``auto`` (bf16 autocast on CUDA, fp32 on CPU), ``fp32``, ``bf16``, ``fp16``.
+        channels_last: use channels_last_3d memory format on CUDA.
+        compile: wrap the model in ``torch.compile``.
+        deterministic: deterministic algorithms (exact resume on CPU; slower on GPU).
+        checkpoint_every: also write ``last.pt`` every N steps within an epoch (0: per epoch).
+        time_budget_s: stop after this much training time, then validate (0: no limit).
         sw_overlap: sliding-window overlap at validation and prediction.
     """
 
     cache: str = ""
     name: str = "run"
     runs_dir: str = "runs"
-    model: str = "unet"
+    model: str = "multiscale"
     preset: str = "tiny"
     modalities: tuple[str, ...] = MODALITIES
     loss: str = "dice_bce"
     optimizer: str = "adamw"
     lr: float = 3e-3
     weight_decay: float = 1e-5
+    warmup_fraction: float = 0.05
+    grad_clip: float = 12.0
     epochs: int = 10
     steps_per_epoch: int = 50
-    batch_size: int = 2
-    patch_size_vox: tuple[int, int, int] = (64, 64, 64)
+    batch_size: int | None = None
+    patch_size_vox: tuple[int, int, int] | None = None
     foreground_fraction: float = 0.33
     augment: bool = True
+    augment_on: str = "auto"
+    deep_supervision: bool = True
     val_every: int = 1
     num_workers: int = 0
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    deterministic: bool = False
+    checkpoint_every: int = 0
+    time_budget_s: float = 0.0
     sw_overlap: float = 0.25
 
     @property
@@ -78,7 +106,21 @@ class TrainConfig:
         return 4 if self.target == "labels" else 3
 
     def validate(self) -> TrainConfig:
-        """Return self, or raise DataError naming the first invalid field."""
+        """Return self with preset defaults filled in, or raise DataError naming the first
+        invalid field."""
+        from smart_brains.models.registry import PRESETS
+
+        if self.preset not in PRESETS:
+            raise DataError(f"--preset {self.preset}: choose from {', '.join(PRESETS)}")
+        patch, batch = PRESET_PATCH_BATCH[self.preset]
+        cfg = dataclasses.replace(
+            self,
+            patch_size_vox=tuple(self.patch_size_vox) if self.patch_size_vox else patch,
+            batch_size=self.batch_size or batch,
+        )
+        return cfg._check()
+
+    def _check(self) -> TrainConfig:
         if self.loss not in LOSSES:
             raise DataError(f"--loss {self.loss}: choose from {', '.join(LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
@@ -92,6 +134,10 @@ class TrainConfig:
                 raise DataError(f"{name} = {getattr(self, name)}: must be >= 1")
         if not self.lr > 0:
             raise DataError(f"--lr {self.lr}: must be positive")
+        if self.precision not in PRECISIONS:
+            raise DataError(f"precision {self.precision}: choose from {', '.join(PRECISIONS)}")
+        if self.augment_on not in ("auto", "device", "loader"):
+            raise DataError(f"augment_on {self.augment_on}: choose auto, device or loader")
         return self
 
 

@@ -38,7 +38,7 @@ class DemoConfig:
     batch_size: int = 2
     patch_size_vox: tuple[int, int, int] = (48, 48, 48)
     workers: int = 2
-    model: str = "unet"
+    model: str = "multiscale"
     device: str = "auto"
 
 

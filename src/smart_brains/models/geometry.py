@@ -105,7 +105,7 @@ class BranchField:
 def multiscale_fields(
     dilations: Sequence[Sequence[int]],
     blocks: Sequence[int],
-    decoder_blocks: int,
+    decoder_blocks: Sequence[int],
     stem_stride: int = 1,
     line_vox: int = 4096,
 ) -> tuple[list[BranchField], Field]:
@@ -115,7 +115,7 @@ def multiscale_fields(
     (s > 0) then ``blocks[s]`` multiscale blocks whose branches are 3^3 convs with
     ``dilations[s]`` (a block's output depends on the union of its branches: the 1^3 fusion and
     the residual add nothing); a decoder that up-samples by 2 (transposed conv), merges the skip
-    (union) and applies ``decoder_blocks`` blocks per stage; with ``stem_stride`` 2 a final
+    (union) and applies ``decoder_blocks[s]`` blocks at stage s; with ``stem_stride`` 2 a final
     transposed conv to full resolution; a 1^3 head.
 
     Returns:
@@ -132,7 +132,7 @@ def multiscale_fields(
         h = _blocks(out, "encoder", stage, stage_dilations, n_blocks, h)
     for stage in range(len(dilations) - 2, -1, -1):
         h = h.upsample(2).union(skips[stage])
-        h = _blocks(out, "decoder", stage, dilations[stage], decoder_blocks, h)
+        h = _blocks(out, "decoder", stage, dilations[stage], decoder_blocks[stage], h)
     if stem_stride > 1:
         h = h.upsample(stem_stride)
     return out, h.field()

@@ -4,6 +4,7 @@ label losses take (B, 4, ...) logits and (B, ...) int64 internal labels."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from monai.losses import DiceCELoss, DiceLoss
 from torch import nn
 
@@ -31,8 +32,46 @@ class _LabelLoss(nn.Module):
         return self.loss(logits, target.unsqueeze(1))
 
 
+class DeepSupervisionLoss(nn.Module):
+    """Weighted sum of ``loss`` over outputs at decreasing resolution, as nnU-Net trains.
+
+    Output i (resolution 1 / 2^i) has weight 1 / 2^i, normalised to sum to 1; its target is the
+    full-resolution target resampled with nearest neighbour to the output's size.
+    """
+
+    def __init__(self, loss: nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def forward(
+        self, outputs: torch.Tensor | list[torch.Tensor], target: torch.Tensor
+    ) -> torch.Tensor:
+        if isinstance(outputs, torch.Tensor):
+            return self.loss(outputs, target)
+        weights = [0.5**i for i in range(len(outputs))]
+        total = 0.0
+        for weight, logits in zip(weights, outputs):
+            total = total + weight * self.loss(logits, downsample_target(target, logits.shape[2:]))
+        return total / sum(weights)
+
+
+def downsample_target(target: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    """Nearest-neighbour resize of (B, K, ...) float masks or (B, ...) int64 labels."""
+    if target.shape[-3:] == size:
+        return target
+    if target.dtype == torch.long:
+        return F.interpolate(target[:, None].float(), size=size, mode="nearest")[:, 0].long()
+    return F.interpolate(target, size=size, mode="nearest")
+
+
 def build_loss(name: str) -> nn.Module:
-    """'dice_bce' (default), 'dice', 'bce' on regions; 'ce', 'dice_ce' on labels."""
+    """'dice_bce' (default), 'dice', 'bce' on regions; 'ce', 'dice_ce', 'mdice' on labels.
+
+    Every loss accepts a list of deep-supervision outputs as well as a single tensor."""
+    return DeepSupervisionLoss(_base_loss(name))
+
+
+def _base_loss(name: str) -> nn.Module:
     if name == "dice_bce":
         return DiceBCELoss()
     if name == "dice":
@@ -43,4 +82,8 @@ def build_loss(name: str) -> nn.Module:
         return nn.CrossEntropyLoss()
     if name == "dice_ce":
         return _LabelLoss(DiceCELoss(softmax=True, to_onehot_y=True, batch=True))
+    if name == "mdice":  # multi-class soft Dice over NCR, ED, ET (the original project's option)
+        return _LabelLoss(
+            DiceLoss(softmax=True, to_onehot_y=True, include_background=False, batch=True)
+        )
     raise ValueError(f"unknown loss {name!r}")
