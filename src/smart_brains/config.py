@@ -72,7 +72,7 @@ class TrainConfig:
     modalities: tuple[str, ...] = MODALITIES
     loss: str = "dice_bce"
     optimizer: str = "adamw"
-    lr: float = 3e-3
+    lr: float = 1e-2
     weight_decay: float = 1e-5
     warmup_fraction: float = 0.05
     grad_clip: float = 12.0

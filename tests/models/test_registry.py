@@ -5,19 +5,39 @@ from smart_brains.errors import DataError
 from smart_brains.models.registry import available_models, build_model
 
 
-@pytest.mark.parametrize("name", ["unet", "segresnet"])
-@pytest.mark.parametrize("size", [16, 24, 32])
-@pytest.mark.parametrize("channels, out", [(4, 3), (2, 4)])
-def test_output_shape(name, size, channels, out):
-    model = build_model(name, "tiny", channels, out)
+@pytest.mark.parametrize("name", ["multiscale", "unet", "segresnet", "plainconvunet"])
+@pytest.mark.parametrize("size", [(16, 16, 16), (19, 24, 13), (33, 20, 27)])
+@pytest.mark.parametrize("channels, out", [(4, 3), (1, 4), (2, 3)])
+def test_any_size_and_modality_subset(name, size, channels, out):
+    model = build_model(name, "tiny", channels, out).eval()
     with torch.no_grad():
-        y = model(torch.zeros(1, channels, size, size, size))
-    assert y.shape == (1, out, size, size, size)
+        y = model(torch.zeros(1, channels, *size))
+    assert y.shape == (1, out, *size)
+
+
+def test_multiscale_deep_supervision_outputs_in_training_only():
+    model = build_model("multiscale", "tiny", 4, 3).train()
+    outputs = model(torch.zeros(2, 4, 24, 20, 17))
+    assert [tuple(o.shape[2:]) for o in outputs] == [(24, 20, 17), (12, 10, 9), (6, 5, 5)]
+    assert model.eval()(torch.zeros(1, 4, 24, 20, 17)).shape == (1, 3, 24, 20, 17)
 
 
 def test_registry_lists_and_rejects():
-    assert {"unet", "segresnet"} <= set(available_models())
+    assert {"multiscale", "unet", "segresnet", "plainconvunet"} <= set(available_models())
     with pytest.raises(DataError, match="unknown model"):
         build_model("resnet9000", "tiny", 4, 3)
     with pytest.raises(DataError, match="unknown preset"):
         build_model("unet", "huge", 4, 3)
+
+
+def test_model_info_counts_flops_and_fields():
+    from smart_brains.models.info import format_info, model_info
+
+    info = model_info("multiscale", "tiny")
+    assert info.parameters == sum(
+        p.numel() for p in build_model("multiscale", "tiny", 4, 3).parameters()
+    )
+    assert 1 < info.gflops < 50
+    assert info.output_field.rf_vox > 100
+    text = format_info(info)
+    assert "receptive field of the output" in text and "encoder" in text

@@ -116,14 +116,15 @@ def multiscale_fields(
     ``dilations[s]`` (a block's output depends on the union of its branches: the 1^3 fusion and
     the residual add nothing); a decoder that up-samples by 2 (transposed conv), merges the skip
     (union) and applies ``decoder_blocks[s]`` blocks at stage s; with ``stem_stride`` 2 a final
-    transposed conv to full resolution; a 1^3 head.
+    transposed conv to full resolution fused with a 3^3 conv of the input; a 1^3 head.
 
     Returns:
         the fields of all branches (encoder first, then decoder from coarse to fine), and the
         field of the network's full-resolution output.
     """
     out: list[BranchField] = []
-    h = Intervals.input(line_vox).conv(Layer(3, stride=stem_stride))
+    x = Intervals.input(line_vox)
+    h = x.conv(Layer(3, stride=stem_stride))
     skips: list[Intervals] = []
     for stage, (stage_dilations, n_blocks) in enumerate(zip(dilations, blocks)):
         if stage > 0:
@@ -133,8 +134,8 @@ def multiscale_fields(
     for stage in range(len(dilations) - 2, -1, -1):
         h = h.upsample(2).union(skips[stage])
         h = _blocks(out, "decoder", stage, dilations[stage], decoder_blocks[stage], h)
-    if stem_stride > 1:
-        h = h.upsample(stem_stride)
+    if stem_stride > 1:  # transposed conv, fused with a 3^3 conv of the input
+        h = h.upsample(stem_stride).union(x.conv(Layer(3)))
     return out, h.field()
 
 

@@ -71,6 +71,25 @@ PRESETS: dict[str, MultiScaleSpec] = {
 }
 
 
+class _First(nn.Module):
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return h
+
+
+class FullResolutionRestore(nn.Module):
+    """Up-sample half-resolution features by a transposed conv and fuse them (1^3 conv) with a
+    3^3 conv of the input, so boundaries are placed at full resolution."""
+
+    def __init__(self, in_channels: int, channels: int, factor: int, norm: str) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose3d(channels, channels, factor, factor, bias=False)
+        self.skip = ConvNormAct(in_channels, channels, 3, norm=norm)
+        self.fuse = ConvNormAct(2 * channels, channels, 1, norm=norm)
+
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.fuse(torch.cat([self.up(h), self.skip(x)], dim=1))
+
+
 class MultiScaleUNet(nn.Module):
     """Residual encoder-decoder of multiscale blocks with deep supervision (see module doc)."""
 
@@ -80,11 +99,9 @@ class MultiScaleUNet(nn.Module):
         f, n_stages = spec.features, len(spec.features)
         self.size_divisor = 2 ** (n_stages - 1) * spec.stem_stride
         self.stem = ConvNormAct(in_channels, f[0], 3, stride=spec.stem_stride, norm=spec.norm)
-        self.restore = (
-            nn.ConvTranspose3d(f[0], f[0], spec.stem_stride, spec.stem_stride, bias=False)
-            if spec.stem_stride > 1
-            else nn.Identity()
-        )
+        self.restore: nn.Module = _First()
+        if spec.stem_stride > 1:  # back to full resolution, fused with a full-resolution skip
+            self.restore = FullResolutionRestore(in_channels, f[0], spec.stem_stride, spec.norm)
         self.down = nn.ModuleList(
             ConvNormAct(f[s - 1], f[s], 3, stride=2, norm=spec.norm) for s in range(1, n_stages)
         )
@@ -124,11 +141,12 @@ class MultiScaleUNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
         size = x.shape[2:]
-        pad = [(-n) % self.size_divisor for n in size]
+        d = self.size_divisor  # the bottleneck keeps >= 2 voxels per axis (instance norm)
+        pad = [max(-(-n // d) * d, 2 * d) - n for n in size]
         if any(pad):
             x = F.pad(x, [p for n in reversed(pad) for p in (0, n)])
         skips = []
-        h = self.encoder[0](self.stem(x))  # (B, f0, X, Y, Z)
+        h = self.encoder[0](self.stem(x))  # (B, f0, X / stem_stride, ...)
         for down, stage in zip(self.down, self.encoder[1:]):
             skips.append(h)
             h = stage(down(h))  # (B, f_s, X / 2^s, ...)
@@ -139,7 +157,7 @@ class MultiScaleUNet(nn.Module):
             decoded.append(h)
         decoded.reverse()  # full resolution first
         crop = (slice(None), slice(None), *(slice(0, n) for n in size))
-        full = self.heads[0](self.restore(decoded[0]))[crop]
+        full = self.heads[0](self.restore(decoded[0], x))[crop]
         if not (self.training and self.deep_supervision):
             return full
         coarse = []

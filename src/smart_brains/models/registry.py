@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from smart_brains.errors import DataError
@@ -39,6 +41,23 @@ def build_model(name: str, preset: str, in_channels: int, out_channels: int) -> 
     return _REGISTRY[name](preset, in_channels, out_channels)
 
 
+class PadToDivisor(nn.Module):
+    """Zero-pads (B, C, X, Y, Z) inputs up to multiples of ``divisor`` and crops the output
+    back, so a network with down-sampling takes any input size."""
+
+    def __init__(self, net: nn.Module, divisor: int) -> None:
+        super().__init__()
+        self.net, self.divisor = net, divisor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = x.shape[2:]
+        pad = [(-n) % self.divisor for n in size]
+        if not any(pad):
+            return self.net(x)
+        y = self.net(F.pad(x, [p for n in reversed(pad) for p in (0, n)]))
+        return y[(slice(None), slice(None), *(slice(0, n) for n in size))]
+
+
 @register_model("multiscale")
 def multiscale(preset: str, in_channels: int, out_channels: int) -> nn.Module:
     """Our multiscale residual U-Net (``multiscale.py``) with deep supervision."""
@@ -57,7 +76,7 @@ def monai_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
         channels, strides, res = (8, 16, 32, 64), (2, 2, 2), 1
     else:
         channels, strides, res = (32, 64, 128, 256, 320), (2, 2, 2, 2), 2
-    return UNet(
+    net = UNet(
         spatial_dims=3,
         in_channels=in_channels,
         out_channels=out_channels,
@@ -66,6 +85,7 @@ def monai_unet(preset: str, in_channels: int, out_channels: int) -> nn.Module:
         num_res_units=res,
         norm="instance",
     )
+    return PadToDivisor(net, 2 ** len(strides))
 
 
 @register_model("segresnet")
@@ -73,7 +93,7 @@ def monai_segresnet(preset: str, in_channels: int, out_channels: int) -> nn.Modu
     """MONAI SegResNet with the BraTS settings (blocks_down 1,2,2,4; 16 filters; tiny: 8)."""
     from monai.networks.nets import SegResNet
 
-    return SegResNet(
+    net = SegResNet(
         spatial_dims=3,
         in_channels=in_channels,
         out_channels=out_channels,
@@ -81,6 +101,7 @@ def monai_segresnet(preset: str, in_channels: int, out_channels: int) -> nn.Modu
         blocks_down=(1, 2, 2, 4),
         blocks_up=(1, 1, 1),
     )
+    return PadToDivisor(net, 8)
 
 
 @register_model("plainconvunet")
@@ -103,7 +124,7 @@ def nnunet_plain_conv_unet(preset: str, in_channels: int, out_channels: int) -> 
 
     features = (32, 64, 128, 256, 320, 320) if preset == "base" else (8, 16, 32, 64)
     n = len(features)
-    return PlainConvUNet(
+    net = PlainConvUNet(
         input_channels=in_channels,
         n_stages=n,
         features_per_stage=features,
@@ -120,3 +141,4 @@ def nnunet_plain_conv_unet(preset: str, in_channels: int, out_channels: int) -> 
         nonlin_kwargs={"inplace": True},
         deep_supervision=False,
     )
+    return PadToDivisor(net, 2 ** (n - 1))

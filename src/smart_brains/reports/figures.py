@@ -24,7 +24,8 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
         if col in df and df[col].notna().any():
             ax_dice.plot(df["epoch"], df[col], marker="o", label=region)
     ax_dice.set(xlabel="epoch", ylabel="Dice", ylim=(0, 1), title="Validation Dice")
-    ax_dice.legend()
+    if ax_dice.lines:
+        ax_dice.legend()
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)

@@ -193,11 +193,18 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
     """Train ``cfg.model`` on the cache's train split; returns the run folder.
 
     Args:
-        cfg: resolved configuration (saved to the run folder and into every checkpoint).
+        cfg: configuration (resolved, saved to the run folder and into every checkpoint).
         resume: continue from ``checkpoints/last.pt`` of the same run if it exists.
         progress: show progress bars (on a terminal).
     """
-    cfg = cfg.validate()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        return _fit(cfg.validate(), resume, progress)
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
     index = read_index(cfg.cache)
     splits = load_splits(Path(cfg.cache) / "splits.json")
     channels = channel_indices(index["modalities"], cfg.modalities, cfg.cache)

@@ -1,0 +1,85 @@
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from smart_brains.cli import main
+from smart_brains.config import TrainConfig
+from smart_brains.data.cache import prepare
+from smart_brains.synth.cohort import synth_cohort
+from smart_brains.training.checkpoint import load_checkpoint
+from smart_brains.training.loop import fit, lr_factor, validate
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("loop")
+    synth_cohort(root / "data", n_cases=3, seed=5, spacing_mm=4.0, progress=False)
+    prepare(root / "data", root / "cache", progress=False)
+    return root / "cache"
+
+
+def test_adamw_warms_up_then_decays_and_sgd_is_poly():
+    cfg = TrainConfig(epochs=10, steps_per_epoch=10, warmup_fraction=0.1)
+    factors = [lr_factor(cfg, s) for s in range(100)]
+    assert factors[0] < factors[5] < factors[9] <= 1.0
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.01
+    sgd = TrainConfig(epochs=10, steps_per_epoch=10, optimizer="sgd")
+    assert lr_factor(sgd, 0) == 1.0 and lr_factor(sgd, 50) == pytest.approx(0.5**0.9)
+
+
+TRAIN = [
+    "--epochs", "2", "--steps-per-epoch", "8", "--batch-size", "1", "--patch-size", "24",
+    "--device", "cpu", "--deterministic", "--checkpoint-every", "1",
+]  # fmt: skip
+
+
+def test_sigkill_mid_epoch_then_resume_gives_the_same_weights(cache, tmp_path):
+    runs = tmp_path / "runs"
+    assert main(["train", str(cache), "--name", "whole", "--runs-dir", str(runs), *TRAIN]) == 0
+
+    args = ["train", str(cache), "--name", "killed", "--runs-dir", str(runs), *TRAIN]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smart_brains", *args], stderr=subprocess.DEVNULL
+    )
+    last = runs / "killed" / "checkpoints" / "last.pt"
+    deadline = time.time() + 120
+    while not last.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = load_checkpoint(last)["state"]
+    assert state["epoch"] == 0 and state["step_in_epoch"] < 8, "not killed mid-epoch"
+
+    assert main([*args, "--resume", "last"]) == 0
+    whole = load_checkpoint(runs / "whole" / "checkpoints" / "last.pt")
+    resumed = load_checkpoint(last)
+    for key, tensor in whole["model"].items():
+        assert torch.allclose(tensor, resumed["model"][key], atol=1e-6, rtol=0), key
+    assert whole["scheduler"]["_last_lr"] == resumed["scheduler"]["_last_lr"]
+    assert whole["state"]["global_step"] == resumed["state"]["global_step"] == 16
+    rows_whole = (runs / "whole" / "metrics.csv").read_text().splitlines()
+    rows_resumed = (runs / "killed" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[:3] for r in rows_whole] == [r.split(",")[:3] for r in rows_resumed]
+    assert not torch.are_deterministic_algorithms_enabled()  # global state restored
+
+
+def test_overfits_one_case(tmp_path):
+    synth_cohort(tmp_path / "data", n_cases=1, seed=2, spacing_mm=4.0, progress=False)
+    prepare(tmp_path / "data", tmp_path / "cache", progress=False)
+    cfg = TrainConfig(
+        cache=str(tmp_path / "cache"), runs_dir=str(tmp_path / "runs"), name="overfit",
+        epochs=1, steps_per_epoch=300, batch_size=2, patch_size_vox=(24, 24, 24),
+        foreground_fraction=0.6, augment=False, device="cpu",
+    )  # fmt: skip
+    run = fit(cfg, progress=False)
+    from smart_brains.inference.predict import Predictor
+
+    predictor = Predictor.from_checkpoint(run.last)
+    scores = validate(
+        predictor.model, predictor.cfg, ["BraTS2021_00000"], [0, 1, 2, 3], torch.device("cpu")
+    )
+    assert scores["WT"] > 0.9, scores
