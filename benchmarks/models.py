@@ -68,15 +68,19 @@ def step_time(spec: str, patch: int, batch: int, device: str, steps: int, amp: b
     return {"model": spec, "s_per_step": times[len(times) // 2], "peak_mb": peak_mb}
 
 
-def loader_throughput(cache: Path, patch: int, batch: int, workers: int, n_batches: int) -> float:
-    """Augmented training patches per second from the prepared cache (loader-side augmentation)."""
+def loader_throughput(
+    cache: Path, patch: int, batch: int, workers: int, n_batches: int, augment: str
+) -> float:
+    """Training patches per second from the prepared cache. ``augment='loader'``: augmented in
+    the workers (the CPU set-up); ``'device'``: workers only cut patches and draw parameters,
+    the GPU augments (the CUDA set-up)."""
     from torch.utils.data import DataLoader
 
     from smart_brains.data.splits import load_splits
     from smart_brains.training.patches import PatchDataset
 
     train = load_splits(cache / "splits.json")["train"]
-    dataset = PatchDataset(str(cache), train, (patch,) * 3, n_batches * batch, augment="loader")
+    dataset = PatchDataset(str(cache), train, (patch,) * 3, n_batches * batch, augment=augment)
     loader = DataLoader(dataset, batch_size=batch, num_workers=workers)
     iterator = iter(loader)
     next(iterator)  # workers started
@@ -133,6 +137,10 @@ def main() -> None:
     parser.add_argument("--train-patch", type=int, default=48)
     parser.add_argument("--train-batch", type=int, default=2)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--spacing", type=float, default=None, help="cohort voxel size, mm (default: the demo's)"
+    )
+    parser.add_argument("--data-workers", type=int, default=2, help="processes for synth/prepare")
     parser.add_argument("--work", default=str(HERE / "work" / "models"))
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"))
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -160,10 +168,19 @@ def main() -> None:
 
     work = Path(args.work)
     demo = DemoConfig()
-    synth_cohort(work / "data", demo.n_cases, demo.seed, demo.spacing_mm, workers=2, progress=False)
-    prepare(work / "data", work / "cache", workers=2, progress=False)
+    spacing = args.spacing or demo.spacing_mm
+    synth_cohort(
+        work / "data", demo.n_cases, demo.seed, spacing, workers=args.data_workers, progress=False
+    )
+    prepare(work / "data", work / "cache", workers=args.data_workers, progress=False)
+    augment_on = "device" if args.device.startswith("cuda") else "loader"
     throughput = loader_throughput(
-        work / "cache", args.train_patch, args.train_batch, workers=2, n_batches=40
+        work / "cache",
+        args.train_patch,
+        args.train_batch,
+        workers=2,
+        n_batches=40,
+        augment=augment_on,
     )
     consumed = None
     if "multiscale:tiny" in models:
@@ -215,7 +232,8 @@ def main() -> None:
         f"\n(ratio = model's s/step / {basename}'s: above 1 means {basename} is faster.)\n"
     )
     lines.append(
-        f"Loader throughput, {args.train_batch}x{args.train_patch}^3 augmented patches, 2 workers: "
+        f"Loader throughput, {args.train_batch}x{args.train_patch}^3 patches, 2 workers, augmentation "
+        f"{'in the workers' if augment_on == 'loader' else 'left to the GPU'}: "
         f"{throughput:.1f} patches/s"
         + (
             f"; multiscale:tiny training consumes {consumed:.1f} patches/s (ratio {throughput / consumed:.2f})."
@@ -225,7 +243,7 @@ def main() -> None:
     )
     if accuracy:
         lines += [
-            f"\nValidation Dice (4 held-out cases of the demo cohort, 16 training cases) after {args.budget_s:.0f} s "
+            f"\nValidation Dice (4 held-out cases of the demo cohort at {spacing} mm, 16 training cases) after {args.budget_s:.0f} s "
             f"of training each, {args.train_batch}x{args.train_patch}^3 patches, default engine settings:\n",
             "| model | steps | WT | TC | ET | mean |",
             "|---|---|---|---|---|---|",
