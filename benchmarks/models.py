@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -99,6 +100,7 @@ def accuracy_at_budget(
     from smart_brains.training.loop import fit
 
     name, preset = spec.split(":")
+    shutil.rmtree(runs / spec.replace(":", "-"), ignore_errors=True)  # a fresh run each time
     cfg = TrainConfig(
         cache=str(cache), name=spec.replace(":", "-"), runs_dir=str(runs), model=name, preset=preset,
         epochs=10_000, steps_per_epoch=25, val_every=10**9, batch_size=batch,

@@ -11,7 +11,7 @@ from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.synth.cohort import synth_cohort
 from smart_brains.training.checkpoint import load_checkpoint
-from smart_brains.training.loop import fit, lr_factor, validate
+from smart_brains.training.loop import fit, lr_factor, run_progress, validate
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,18 @@ def cache(tmp_path_factory):
 
 def test_adamw_warms_up_then_decays_and_sgd_is_poly():
     cfg = TrainConfig(epochs=10, steps_per_epoch=10, warmup_fraction=0.1)
-    factors = [lr_factor(cfg, s) for s in range(100)]
+    factors = [lr_factor(cfg, run_progress(cfg, s)) for s in range(100)]
     assert factors[0] < factors[5] < factors[9] <= 1.0
     assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.01
     sgd = TrainConfig(epochs=10, steps_per_epoch=10, optimizer="sgd")
-    assert lr_factor(sgd, 0) == 1.0 and lr_factor(sgd, 50) == pytest.approx(0.5**0.9)
+    assert lr_factor(sgd, 0) == 1.0 and lr_factor(sgd, run_progress(sgd, 50)) == pytest.approx(0.5**0.9)
+
+
+def test_a_time_budget_runs_the_whole_schedule():
+    cfg = TrainConfig(epochs=10_000, steps_per_epoch=25, time_budget_s=100)
+    assert run_progress(cfg, 10, train_seconds=50) == 0.5  # time, not the step count, decides
+    assert lr_factor(cfg, run_progress(cfg, 10, train_seconds=99.9)) < 1e-4
+    assert run_progress(TrainConfig(epochs=2, steps_per_epoch=5), 5) == 0.5
 
 
 TRAIN = [

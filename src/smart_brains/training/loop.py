@@ -85,20 +85,36 @@ def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def lr_factor(cfg: TrainConfig, step: int) -> float:
-    """Learning-rate multiplier at optimiser ``step`` (0-based) of the whole run.
+def lr_factor(cfg: TrainConfig, progress: float) -> float:
+    """Learning-rate multiplier at ``progress`` in [0, 1] of the run (see ``run_progress``).
 
     SGD: polynomial decay (1 - t)^0.9 (nnU-Net). AdamW: linear warm-up over
-    ``warmup_fraction`` of the steps, then cosine decay to zero.
+    ``warmup_fraction`` of the run, then cosine decay to zero.
     """
-    total = cfg.epochs * cfg.steps_per_epoch
-    t = min(step, total - 1) / total
+    t = min(max(progress, 0.0), 1.0)
     if cfg.optimizer == "sgd":
         return (1 - t) ** 0.9
     warmup = cfg.warmup_fraction
+    total = cfg.epochs * cfg.steps_per_epoch
     if t < warmup:
-        return (step + 1) / max(1.0, warmup * total)
+        return min(1.0, (t * total + 1) / (warmup * total))
     return float(0.5 * (1 + np.cos(np.pi * (t - warmup) / (1 - warmup))))
+
+
+def run_progress(cfg: TrainConfig, step: int, train_seconds: float = 0.0) -> float:
+    """How far the run is: steps done over all steps, or, with a time budget, the share of the
+    budget spent if that is further along (so the schedule completes within the budget)."""
+    progress = step / (cfg.epochs * cfg.steps_per_epoch)
+    if cfg.time_budget_s:
+        progress = max(progress, train_seconds / cfg.time_budget_s)
+    return progress
+
+
+@dataclass
+class _Clock:
+    """Training seconds so far, read by the learning-rate schedule of time-budgeted runs."""
+
+    seconds: float = 0.0
 
 
 @dataclass
@@ -229,7 +245,10 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
     if device.type == "cuda" and cfg.channels_last:
         model = model.to(memory_format=torch.channels_last_3d)
     optimizer = build_optimizer(cfg, model)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(cfg, step))
+    clock = _Clock()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(cfg, run_progress(cfg, step, clock.seconds))
+    )
     dtype = autocast_dtype(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     state = TrainState()
@@ -284,6 +303,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 scaler.step(optimizer)
                 scaler.update()
+                clock.seconds = state.train_seconds + time.perf_counter() - started
                 scheduler.step()
                 value = float(loss.detach())
                 state.loss_sum += value
