@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -95,7 +96,9 @@ def main() -> None:
     )
     cache = Path(args.demo_out) / "cache"
     splits = load_splits(cache / "splits.json")
-    rows = {"CNN (smart-brains demo, MONAI UNet tiny)": demo.summary["dice_mean"].to_dict()}
+    rows = {
+        f"CNN (smart-brains demo, {DemoConfig().model} tiny)": demo.summary["dice_mean"].to_dict()
+    }
     for name, model in fit_classifiers(cache, splits["train"], args.samples, seed=0).items():
         rows[f"intensity-only {name}"] = score_classifier(model, cache, splits["val"])
     table = pd.DataFrame(rows).T[list(REGIONS)]
@@ -110,7 +113,7 @@ def main() -> None:
         f"\n## Intensity-only baseline vs CNN: {date.today().isoformat()}, "
         f"{platform.machine()} {platform.node()} ({os.cpu_count()} CPU cores), {len(splits['train'])} train / {len(splits['val'])} "
         f"held-out synthetic cases\n",
-        "Command: `python benchmarks/intensity_baseline.py` (demo defaults: "
+        f"Command: `python benchmarks/intensity_baseline.py {' '.join(sys.argv[1:])}` (demo defaults: "
         f"{DemoConfig().n_cases} cases at {DemoConfig().spacing_mm} mm; {timing}). "
         "Mean Dice over the held-out cases:\n",
         "| model | " + " | ".join(REGIONS) + " |",

@@ -105,6 +105,7 @@ def accuracy_at_budget(
         cache=str(cache), name=spec.replace(":", "-"), runs_dir=str(runs), model=name, preset=preset,
         epochs=10_000, steps_per_epoch=25, val_every=10**9, batch_size=batch,
         patch_size_vox=(patch,) * 3, time_budget_s=budget_s, device=device,
+        num_workers=4 if device.startswith("cuda") else 0,
     )  # fmt: skip
     run = fit(cfg, progress=False)
     last = run.metrics.read_text().splitlines()[-1].split(",")

@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--n", type=int, default=20, help="number of synthetic cases (default: %(default)s)"
     )
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="auto")
 

@@ -26,6 +26,8 @@ class DemoConfig:
         n_cases: synthetic cases; 80 % train, 20 % held out for validation and evaluation.
         spacing_mm: voxel size of the synthetic cohort (BraTS is 1 mm; 2 mm keeps it fast).
         epochs, steps_per_epoch, batch_size, patch_size_vox: training length and patches.
+        val_every: validate every N epochs (and after the last).
+        num_workers: data-loader workers (augmentation runs there on a CPU).
         workers: processes for synthesis and preparation.
     """
 
@@ -33,8 +35,10 @@ class DemoConfig:
     n_cases: int = 20
     spacing_mm: float = 2.0
     seed: int = 0
-    epochs: int = 30
+    epochs: int = 24
     steps_per_epoch: int = 50
+    val_every: int = 2
+    num_workers: int = 1
     batch_size: int = 2
     patch_size_vox: tuple[int, int, int] = (48, 48, 48)
     workers: int = 2
@@ -79,6 +83,8 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
         steps_per_epoch=cfg.steps_per_epoch,
         batch_size=cfg.batch_size,
         patch_size_vox=cfg.patch_size_vox,
+        val_every=cfg.val_every,
+        num_workers=cfg.num_workers,
         seed=cfg.seed,
         device=cfg.device,
     ).validate()

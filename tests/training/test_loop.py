@@ -28,7 +28,9 @@ def test_adamw_warms_up_then_decays_and_sgd_is_poly():
     assert factors[0] < factors[5] < factors[9] <= 1.0
     assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.01
     sgd = TrainConfig(epochs=10, steps_per_epoch=10, optimizer="sgd")
-    assert lr_factor(sgd, 0) == 1.0 and lr_factor(sgd, run_progress(sgd, 50)) == pytest.approx(0.5**0.9)
+    assert lr_factor(sgd, 0) == 1.0 and lr_factor(sgd, run_progress(sgd, 50)) == pytest.approx(
+        0.5**0.9
+    )
 
 
 def test_a_time_budget_runs_the_whole_schedule():

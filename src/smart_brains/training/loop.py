@@ -129,6 +129,13 @@ class TrainState:
     best_metric: float = -1.0
     train_seconds: float = 0.0
 
+    def next_epoch(self) -> TrainState:
+        """The state at the start of the following epoch."""
+        return TrainState(
+            epoch=self.epoch + 1, global_step=self.global_step, best_metric=self.best_metric,
+            train_seconds=self.train_seconds,
+        )  # fmt: skip
+
 
 def _state_dict(
     cfg: TrainConfig,
@@ -338,10 +345,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
         save_checkpoint(run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state))
         if progress:
             tqdm.write(_format_row(row))
-        state = TrainState(
-            epoch=epoch + 1, global_step=state.global_step, best_metric=state.best_metric,
-            train_seconds=state.train_seconds,
-        )  # fmt: skip
+        state = state.next_epoch()
     if writer is not None:
         writer.close()
     if not run.best.exists():
@@ -412,10 +416,7 @@ def _restore(
         torch.cuda.set_rng_state_all(saved["cuda_rng"])
     state = TrainState(**saved["state"])
     if state.epoch_done:  # the checkpoint closed its epoch: continue with the next one
-        state = TrainState(
-            epoch=state.epoch + 1, global_step=state.global_step, best_metric=state.best_metric,
-            train_seconds=state.train_seconds,
-        )  # fmt: skip
+        state = state.next_epoch()
     return state
 
 
