@@ -32,6 +32,7 @@ from smart_brains.evaluation.metrics import dice
 from smart_brains.inference.sliding_window import predict_probabilities, probabilities_to_labels
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
+from smart_brains.training import distributed
 from smart_brains.training.augment import apply_augment
 from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
 from smart_brains.training.losses import build_loss
@@ -198,10 +199,18 @@ def validate(
 
 
 def _loader(
-    dataset: PatchDataset, cfg: TrainConfig, first_step: int, device: torch.device
+    dataset: PatchDataset,
+    cfg: TrainConfig,
+    first_step: int,
+    device: torch.device,
+    info: distributed.DistInfo,
 ) -> DataLoader:
-    """Batches of the current epoch from ``first_step`` on, in a fixed order."""
-    indices = list(range(first_step * cfg.batch_size, len(dataset)))
+    """This rank's batches of the current epoch from ``first_step`` on, in a fixed order."""
+    indices = [
+        i
+        for step in range(first_step, cfg.steps_per_epoch)
+        for i in distributed.rank_indices(step, cfg.batch_size, info)
+    ]
     return DataLoader(
         dataset,
         batch_size=cfg.batch_size,
@@ -221,13 +230,16 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
         progress: show progress bars (on a terminal).
     """
     deterministic = torch.are_deterministic_algorithms_enabled()
+    cfg = cfg.validate()
+    info = distributed.init_distributed(resolve_device(cfg.device).type)
     try:
-        return _fit(cfg.validate(), resume, progress)
+        return _fit(cfg, resume, progress and info.is_main, info)
     finally:
         torch.use_deterministic_algorithms(deterministic)
+        distributed.teardown(info)
 
 
-def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
+def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistInfo) -> RunDir:
     index = read_index(cfg.cache)
     splits = load_splits(Path(cfg.cache) / "splits.json")
     channels = channel_indices(index["modalities"], cfg.modalities, cfg.cache)
@@ -238,9 +250,14 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
         raise DataError(
             f"{run.root}: a run of this name exists; pass --resume to continue it or choose another --name"
         )
-    run.create()
-    save_config(cfg, run.config)
+    main = info.is_main  # only rank 0 writes files, logs and validates
+    if main:
+        run.create()
+        save_config(cfg, run.config)
+    distributed.barrier(info)
     device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
@@ -261,7 +278,8 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
     state = TrainState()
     if resume and run.last.exists():
         state = _restore(run, cfg, model, optimizer, scheduler, scaler)
-    forward = torch.compile(model) if cfg.compile else model
+    forward = distributed.wrap(model, info, device)
+    forward = torch.compile(forward) if cfg.compile else forward
 
     augment_on = (
         cfg.augment_on
@@ -269,11 +287,11 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
         else ("device" if device.type == "cuda" else "loader")
     )
     dataset = PatchDataset(
-        cfg.cache, splits["train"], cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size,
+        cfg.cache, splits["train"], cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
         cfg.target, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
     )  # fmt: skip
     loss_fn = build_loss(cfg.loss)
-    writer = _tensorboard(run)
+    writer = _tensorboard(run) if main else None
     budget_hit = False
     while state.epoch < cfg.epochs and not budget_hit:
         epoch = state.epoch
@@ -281,7 +299,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
             started = time.perf_counter()
             dataset.set_epoch(epoch)
             bar = tqdm(
-                _loader(dataset, cfg, state.step_in_epoch, device),
+                _loader(dataset, cfg, state.step_in_epoch, device, info),
                 desc=f"epoch {epoch + 1}/{cfg.epochs}",
                 unit="step",
                 initial=state.step_in_epoch,
@@ -312,7 +330,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
                 scaler.update()
                 clock.seconds = state.train_seconds + time.perf_counter() - started
                 scheduler.step()
-                value = float(loss.detach())
+                value = distributed.mean_over_ranks(float(loss.detach()), info)
                 state.loss_sum += value
                 state.step_in_epoch += 1
                 state.global_step += 1
@@ -322,37 +340,43 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool) -> RunDir:
                     writer.add_scalar(
                         "train/lr", optimizer.param_groups[0]["lr"], state.global_step
                     )
-                if cfg.checkpoint_every and state.step_in_epoch % cfg.checkpoint_every == 0:
+                if (
+                    main
+                    and cfg.checkpoint_every
+                    and state.step_in_epoch % cfg.checkpoint_every == 0
+                ):
                     save_checkpoint(
                         run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state)
                     )
-                if (
-                    cfg.time_budget_s
-                    and state.train_seconds + time.perf_counter() - started > cfg.time_budget_s
+                if cfg.time_budget_s and distributed.any_rank(
+                    state.train_seconds + time.perf_counter() - started > cfg.time_budget_s, info
                 ):
                     budget_hit = True
                     break
             bar.close()
             state.train_seconds += time.perf_counter() - started
-        row = _end_epoch(
-            cfg, run, model, splits["val"], channels, device, state, optimizer, budget_hit
-        )
-        if writer is not None:
-            for key, value in row.items():
-                if key.startswith("val_dice"):
-                    writer.add_scalar(f"val/{key[4:]}", value, epoch + 1)
         state.epoch_done = True
-        save_checkpoint(run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state))
-        if progress:
-            tqdm.write(_format_row(row))
+        if main:
+            row = _end_epoch(
+                cfg, run, model, splits["val"], channels, device, state, optimizer, budget_hit
+            )
+            if writer is not None:
+                for key, value in row.items():
+                    if key.startswith("val_dice"):
+                        writer.add_scalar(f"val/{key[4:]}", value, epoch + 1)
+            save_checkpoint(run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state))
+            if progress:
+                tqdm.write(_format_row(row))
+        distributed.barrier(info)
         state = state.next_epoch()
     if writer is not None:
         writer.close()
-    if not run.best.exists():
-        save_checkpoint(run.best, load_checkpoint(run.last))
-    from smart_brains.reports.figures import plot_training_curves
+    if main:
+        if not run.best.exists():
+            save_checkpoint(run.best, load_checkpoint(run.last))
+        from smart_brains.reports.figures import plot_training_curves
 
-    plot_training_curves(run.metrics, run.curves)
+        plot_training_curves(run.metrics, run.curves)
     return run
 
 

@@ -1,0 +1,97 @@
+"""Distributed data parallel on PyTorch's own engine: everything DDP lives in this module.
+
+Launch with ``torchrun --nproc_per_node=N -m smart_brains train ...``; torchrun sets RANK,
+WORLD_SIZE and LOCAL_RANK. Backend: NCCL on CUDA, gloo on CPU. ``batch_size`` is per process:
+N processes with batch B together train on exactly the N x B patches that one process with
+batch N x B would see (``rank_indices``), with gradients averaged by DDP.
+Only rank 0 logs, validates and writes files. If one rank fails, torchrun stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device_type: str) -> DistInfo:
+    """Join the process group torchrun describes in the environment (a no-op for one process)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+    if not dist.is_initialized():
+        backend = "nccl" if device_type == "cuda" else "gloo"
+        if device_type == "cuda":
+            torch.cuda.set_device(info.local_rank)
+        dist.init_process_group(backend, timeout=timedelta(minutes=30))
+    return info
+
+
+def teardown(info: DistInfo) -> None:
+    if info.enabled and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def rank_indices(step: int, batch: int, info: DistInfo) -> list[int]:
+    """Dataset indices of this rank's share of global batch ``step``: the combined batch of all
+    ranks is exactly the batch of one process with ``batch * world_size`` patches."""
+    start = (step * info.world_size + info.rank) * batch
+    return list(range(start, start + batch))
+
+
+def wrap(model: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
+    """DDP-wrap ``model`` when distributed (gradients are all-reduced in backward)."""
+    if not info.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def _scalar(value: float, info: DistInfo) -> torch.Tensor:
+    device = f"cuda:{info.local_rank}" if dist.get_backend() == "nccl" else "cpu"
+    return torch.tensor([value], dtype=torch.float64, device=device)
+
+
+def mean_over_ranks(value: float, info: DistInfo) -> float:
+    """Average a Python float over all ranks (identity for one process)."""
+    if not info.enabled:
+        return value
+    t = _scalar(value, info)
+    dist.all_reduce(t)
+    return float(t.item()) / info.world_size
+
+
+def any_rank(flag: bool, info: DistInfo) -> bool:
+    """True on every rank if ``flag`` is True on any rank (so that all stop together)."""
+    if not info.enabled:
+        return flag
+    t = _scalar(float(flag), info)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def barrier(info: DistInfo) -> None:
+    if info.enabled:
+        dist.barrier()
