@@ -3,7 +3,8 @@
 #
 #   qsub -pe omp 4 -P ds598 -l gpus=1 -o output.txt -e error.txt train.sh
 #
-# Choose data and settings with environment variables (qsub -v NAME=value,...):
+# Choose data and settings with environment variables (qsub -v NAME=value,...) or in a file
+# ./train.env of KEY=value lines beside the script:
 #   DATA     dataset folder (any layout smart-brains reads); default: data/BraTS2021
 #   CONFIG   training config YAML; default: configs/brats2021.yaml
 #   NAME     run name (runs/NAME); default: the config file's name
@@ -22,6 +23,10 @@
 set -euo pipefail
 
 cd "${SGE_O_WORKDIR:-$PWD}"
+if [ -f train.env ]; then  # optional settings file beside the script: KEY=value lines
+  # shellcheck disable=SC1091
+  . ./train.env
+fi
 DATA=${DATA:-data/BraTS2021}
 CONFIG=${CONFIG:-configs/brats2021.yaml}
 NAME=${NAME:-$(basename "${CONFIG%.*}")}

@@ -33,7 +33,9 @@ def _job(root: Path, data: Path, extra: str) -> subprocess.CompletedProcess:
         "JOB_ID": "42",
         "EXTRA": f"--patch-size 24 --steps-per-epoch 2 {extra}",
     }
-    return subprocess.run(["bash", "train.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["bash", "train.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_job_trains_then_resumes_when_rerun(data):
