@@ -89,3 +89,15 @@ def brats21(tmp_path: Path) -> Path:
     for i in range(3):
         make_suffixed(root, f"BraTS2021_{i:05d}", seed=i)
     return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_cache(tmp_path_factory) -> Path:
+    """Three synthetic cases at 4 mm, prepared: for training tests."""
+    from smart_brains.data.cache import prepare
+    from smart_brains.synth.cohort import synth_cohort
+
+    root = tmp_path_factory.mktemp("synthetic")
+    synth_cohort(root / "data", n_cases=3, seed=5, spacing_mm=4.0, progress=False)
+    prepare(root / "data", root / "cache", progress=False)
+    return root / "cache"

@@ -7,8 +7,6 @@ import pytest
 import torch
 
 from smart_brains.cli import main
-from smart_brains.data.cache import prepare
-from smart_brains.synth.cohort import synth_cohort
 from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.distributed import DistInfo, rank_indices
 
@@ -22,12 +20,9 @@ def test_ranks_share_out_exactly_the_single_process_batch():
         assert flat == rank_indices(step, batch * world, DistInfo())  # = one process, batch x world
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ddp")
-    synth_cohort(root / "data", n_cases=3, seed=7, spacing_mm=4.0, progress=False)
-    prepare(root / "data", root / "cache", progress=False)
-    return root / "cache"
+@pytest.fixture
+def cache(synthetic_cache):
+    return synthetic_cache
 
 
 COMMON = [

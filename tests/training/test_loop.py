@@ -14,12 +14,9 @@ from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import fit, lr_factor, run_progress, validate
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("loop")
-    synth_cohort(root / "data", n_cases=3, seed=5, spacing_mm=4.0, progress=False)
-    prepare(root / "data", root / "cache", progress=False)
-    return root / "cache"
+@pytest.fixture
+def cache(synthetic_cache):
+    return synthetic_cache
 
 
 def test_adamw_warms_up_then_decays_and_sgd_is_poly():
