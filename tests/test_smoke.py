@@ -18,6 +18,22 @@ def workspace(tmp_path_factory):
     return root
 
 
+def _predict(workspace, run, out, *extra) -> int:
+    return main(
+        [
+            "predict",
+            str(workspace / "data"),
+            "--model",
+            str(run),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            *extra,
+        ]
+    )
+
+
 TRAIN = [
     "--epochs",
     "2",
@@ -50,21 +66,7 @@ def test_train_predict_evaluate(workspace, capsys):
     assert rows[-1]["val_dice_WT"] != ""
 
     pred = workspace / "pred"
-    assert (
-        main(
-            [
-                "predict",
-                str(workspace / "data"),
-                "--model",
-                str(run),
-                "--out",
-                str(pred),
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    assert _predict(workspace, run, pred) == 0
     for case in ("BraTS2021_00000", "BraTS2021_00001"):
         out = nib.load(str(pred / f"{case}.nii.gz"))
         src = nib.load(str(workspace / "data" / case / f"{case}_t1.nii.gz"))
@@ -106,21 +108,7 @@ def test_label_loss_and_modality_subset(workspace):
     assert main(args) == 0
     pred = workspace / "pred_labels"
     run = workspace / "runs" / "labels"
-    assert (
-        main(
-            [
-                "predict",
-                str(workspace / "data"),
-                "--model",
-                str(run),
-                "--out",
-                str(pred),
-                "--cases",
-                "BraTS2021_00001",
-            ]
-        )
-        == 0
-    )
+    assert _predict(workspace, run, pred, "--cases", "BraTS2021_00001") == 0
     assert [p.name for p in pred.iterdir()] == ["BraTS2021_00001.nii.gz"]
 
 

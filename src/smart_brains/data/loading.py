@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 
 from smart_brains.data.discovery import Case, ImageRef, Problem
-from smart_brains.data.labels import get_convention, invalid_values, to_internal
+from smart_brains.data.labels import to_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
 
@@ -134,22 +134,17 @@ def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, Loaded
         if got is not None and first is not None:
             data, img = got
             ref0, img0 = first
-            bad = invalid_values(data, case.convention)
             if data.shape != volumes[0].shape:
                 reader.fail(
                     case.seg, f"shape {data.shape} differs from the images {volumes[0].shape}"
                 )
             elif not np.allclose(img.affine, img0.affine, atol=AFFINE_TOLERANCE):
                 reader.fail(case.seg, f"affine differs from {ref0.path.name}")
-            elif bad:
-                allowed = list(get_convention(case.convention).allowed)
-                reader.fail(
-                    case.seg,
-                    f"label values {bad} are not allowed in the {case.convention} convention "
-                    f"(allowed {allowed}); is --layout right?",
-                )
             else:
-                seg = to_internal(data, case.convention)
+                try:  # one pass over the labels: validates and converts
+                    seg = to_internal(data, case.convention)
+                except DataError as exc:
+                    reader.fail(case.seg, f"{exc}; is --layout right?")
 
     if reader.problems or first is None:
         return reader, None

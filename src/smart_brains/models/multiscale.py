@@ -71,11 +71,6 @@ PRESETS: dict[str, MultiScaleSpec] = {
 }
 
 
-class _First(nn.Module):
-    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return h
-
-
 class FullResolutionRestore(nn.Module):
     """Up-sample half-resolution features by a transposed conv and fuse them (1^3 conv) with a
     3^3 conv of the input, so boundaries are placed at full resolution."""
@@ -99,7 +94,7 @@ class MultiScaleUNet(nn.Module):
         f, n_stages = spec.features, len(spec.features)
         self.size_divisor = 2 ** (n_stages - 1) * spec.stem_stride
         self.stem = ConvNormAct(in_channels, f[0], 3, stride=spec.stem_stride, norm=spec.norm)
-        self.restore: nn.Module = _First()
+        self.restore: FullResolutionRestore | None = None
         if spec.stem_stride > 1:  # back to full resolution, fused with a full-resolution skip
             self.restore = FullResolutionRestore(in_channels, f[0], spec.stem_stride, spec.norm)
         self.down = nn.ModuleList(
@@ -157,7 +152,8 @@ class MultiScaleUNet(nn.Module):
             decoded.append(h)
         decoded.reverse()  # full resolution first
         crop = (slice(None), slice(None), *(slice(0, n) for n in size))
-        full = self.heads[0](self.restore(decoded[0], x))[crop]
+        top = decoded[0] if self.restore is None else self.restore(decoded[0], x)
+        full = self.heads[0](top)[crop]
         if not (self.training and self.deep_supervision):
             return full
         coarse = []
