@@ -12,9 +12,15 @@
 #   RUNS_DIR folder of runs; default: runs
 #   VENV     Python environment to activate; default: .venv (see README, "Train on a cluster")
 #   EXTRA    more `smart-brains train` flags, e.g. "--epochs 50"
+#   HOSTFILE node list, one "host slots queue processors" line each; default $PE_HOSTFILE
+#   RDZV_PORT port of the multi-node rendezvous on the first node; default 20000 + JOB_ID % 20000
 # The job prepares the data once (idempotent), then trains; when the scheduler re-runs the job
 # (node failure, qmod -rj) it resumes from the run's last checkpoint. With several GPUs granted
-# it starts one process per GPU with torchrun (DDP). Exit status: that of the failing step.
+# it starts one process per GPU with torchrun (DDP). Granted several nodes (a parallel environment
+# with allocation_rule $fill_up or $round_robin and control_slaves TRUE, e.g. `-pe ddp 8`), it
+# starts one torchrun agent per node of $PE_HOSTFILE (the others through `qrsh -inherit`), all
+# meeting at a c10d rendezvous on the first node; the data and runs folders must be shared.
+# Exit status: that of the failing step.
 #$ -cwd
 #$ -N smart-brains
 #$ -j n
@@ -68,6 +74,32 @@ if [ -f "$RUNS_DIR/$NAME/checkpoints/last.pt" ]; then
 fi
 # shellcheck disable=SC2086
 ARGS=(train "$CACHE" --config "$CONFIG" --name "$NAME" --runs-dir "$RUNS_DIR" --device "$DEVICE" --workers "$SLOTS" "${RESUME[@]}" ${EXTRA:-})
+
+HOSTFILE=${HOSTFILE:-${PE_HOSTFILE:-}}
+HOSTS=()
+if [ -n "$HOSTFILE" ] && [ -f "$HOSTFILE" ]; then
+  mapfile -t HOSTS < <(awk 'NF {print $1}' "$HOSTFILE")
+fi
+if [ "${#HOSTS[@]}" -gt 1 ]; then
+  # one agent per node; every node runs as many processes as this one has GPUs (1 on CPUs)
+  NPROC=$(( GPUS > 0 ? GPUS : 1 ))
+  ENDPOINT="${HOSTS[0]}:${RDZV_PORT:-$((20000 + ${JOB_ID:-0} % 20000))}"
+  echo "multi-node: ${#HOSTS[@]} nodes (${HOSTS[*]}), $NPROC process(es) each, rendezvous $ENDPOINT"
+  AGENT=(torchrun --nnodes="${#HOSTS[@]}" --nproc_per_node="$NPROC" --rdzv-backend=c10d
+         --rdzv-endpoint="$ENDPOINT" --rdzv-id="smart-brains-${JOB_ID:-local}" -m smart_brains "${ARGS[@]}")
+  REMOTE="cd $(printf %q "$PWD") && export OMP_NUM_THREADS=$SLOTS PATH=$(printf %q "$PATH") && exec $(printf '%q ' "${AGENT[@]}")"
+  PIDS=()
+  for host in "${HOSTS[@]:1}"; do
+    qrsh -inherit -nostdin "$host" bash -c "$(printf %q "$REMOTE")" &
+    PIDS+=($!)
+  done
+  STATUS=0
+  "${AGENT[@]}" || STATUS=$?
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" || STATUS=$(( STATUS ? STATUS : $? ))
+  done
+  exit "$STATUS"
+fi
 if [ "$GPUS" -gt 1 ]; then
   exec torchrun --standalone --nproc_per_node="$GPUS" -m smart_brains "${ARGS[@]}"
 fi

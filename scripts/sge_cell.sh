@@ -4,8 +4,9 @@
 #   bash scripts/sge_cell.sh start   # install Debian's gridengine 8.1.9 if needed, start the cell
 #   bash scripts/sge_cell.sh stop    # stop execd and qmaster by their PIDs
 #
-# The cell: queue all.q with SLOTS slots (default 4), parallel environment `omp`
-# (allocation_rule $pe_slots), project `ds598` with projects enforced, a per-job consumable
+# The cell: queue all.q with SLOTS slots (default 4), parallel environments `omp`
+# (allocation_rule $pe_slots) and `ddp` ($round_robin, control_slaves for qrsh -inherit),
+# project `ds598` with projects enforced, a per-job consumable
 # complex `gpus` worth 1 on this host, and min_uid/min_gid 0 so that root may submit (test machines).
 # Needs root and apt. Every wait is bounded. Known traps handled here:
 #  - the hostname resolves to 127.0.0.1, which reverse-resolves to `localhost`: clients are
@@ -85,6 +86,11 @@ start() {
     printf 'pe_name omp\nslots 999\nuser_lists NONE\nxuser_lists NONE\nstart_proc_args /bin/true\nstop_proc_args /bin/true\nallocation_rule $pe_slots\ncontrol_slaves FALSE\njob_is_first_task TRUE\nurgency_slots min\naccounting_summary FALSE\nqsort_args NONE\n' > "$tmp/pe"
     qconf -Ap "$tmp/pe" >/dev/null
   }
+  # parallel environment ddp, for several nodes: slots spread over hosts, qrsh -inherit allowed
+  qconf -sp ddp >/dev/null 2>&1 || {
+    printf 'pe_name ddp\nslots 999\nuser_lists NONE\nxuser_lists NONE\nstart_proc_args /bin/true\nstop_proc_args /bin/true\nallocation_rule $round_robin\ncontrol_slaves TRUE\njob_is_first_task TRUE\nurgency_slots min\naccounting_summary FALSE\nqsort_args NONE\n' > "$tmp/pe"
+    qconf -Ap "$tmp/pe" >/dev/null
+  }
   # execution host with gpus=1
   if qconf -se "$HOST" >/dev/null 2>&1; then
     qconf -mattr exechost complex_values gpus=1 "$HOST" >/dev/null
@@ -94,7 +100,7 @@ start() {
   fi
   # queue all.q on this host, with omp
   # qconf -aq edits the default queue template with $EDITOR: let sed be the editor
-  printf '#!/bin/sh\nsed -i -e "s/^hostlist .*/hostlist %s/" -e "s/^pe_list .*/pe_list omp/" -e "s/^slots .*/slots %s/" -e "s/^shell_start_mode .*/shell_start_mode unix_behavior/" "$1"\n' \
+  printf '#!/bin/sh\nsed -i -e "s/^hostlist .*/hostlist %s/" -e "s/^pe_list .*/pe_list omp ddp/" -e "s/^slots .*/slots %s/" -e "s/^shell_start_mode .*/shell_start_mode unix_behavior/" "$1"\n' \
     "$HOST" "$SLOTS" > "$tmp/edit"
   chmod +x "$tmp/edit"
   if qconf -sq all.q >/dev/null 2>&1; then
@@ -108,7 +114,7 @@ start() {
   for pidfile in "$EXECD_PIDS"/*/execd.pid; do stop_pid "$pidfile"; done
   /usr/sbin/sge_execd
   wait_for 90 bash -c "qstat -f | grep -q 'all.q@' && ! qstat -f | grep 'all.q@' | grep -qE ' (au|u|E)\$'"
-  echo "sge_cell: cell up on $HOST ($SLOTS slots, pe omp, project ds598, gpus=1)"
+  echo "sge_cell: cell up on $HOST ($SLOTS slots, pe omp and ddp, project ds598, gpus=1)"
 }
 
 running() {  # running PIDFILE: the daemon it names is alive

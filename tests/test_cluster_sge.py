@@ -41,13 +41,15 @@ def cell():
     )
 
 
-def _submit(folder: Path, settings: dict[str, str]) -> tuple[int, float]:
-    """Write train.env, submit the seed command, wait; returns (exit status, seconds)."""
+def _submit(
+    folder: Path, settings: dict[str, str], command: str = SEED_COMMAND
+) -> tuple[int, float]:
+    """Write train.env, submit ``command``, wait; returns (exit status, seconds)."""
     (folder / "train.env").write_text("".join(f'{k}="{v}"\n' for k, v in settings.items()))
     started = time.time()
     (folder / "submitted").write_text(str(started))
     out = subprocess.run(
-        SEED_COMMAND.split(), cwd=folder, env=SGE_ENV, capture_output=True, text=True, check=True
+        command.split(), cwd=folder, env=SGE_ENV, capture_output=True, text=True, check=True
     )
     job = out.stdout.split()[2]  # 'Your job 7 ("smart-brains") has been submitted'
     deadline = started + 300
@@ -66,12 +68,18 @@ def _submit(folder: Path, settings: dict[str, str]) -> tuple[int, float]:
     )
 
 
-def test_seed_command_trains_resumes_and_fails_cleanly(cell, tmp_path):
+def _job_folder(tmp_path: Path) -> Path:
+    """A submission folder with train.sh and configs/, and 2 synthetic cases at 4 mm."""
     folder = tmp_path / "repo"
     folder.mkdir()
     shutil.copy(REPO / "train.sh", folder / "train.sh")
     shutil.copytree(REPO / "configs", folder / "configs")
     synth_cohort(tmp_path / "data", n_cases=2, seed=3, spacing_mm=4.0, progress=False)
+    return folder
+
+
+def test_seed_command_trains_resumes_and_fails_cleanly(cell, tmp_path):
+    folder = _job_folder(tmp_path)
     settings = {
         "DATA": str(tmp_path / "data"),
         "CONFIG": "configs/tiny_smoke.yaml",
@@ -108,3 +116,32 @@ def test_seed_command_trains_resumes_and_fails_cleanly(cell, tmp_path):
     errors = (folder / "error.txt").read_text()
     assert status == 2
     assert "dataset folder does not exist" in errors and "Traceback" not in errors
+
+
+def test_multi_node_job_meets_at_one_rendezvous(cell, tmp_path):
+    """The multi-node path: one torchrun agent per node of the host file, the second started
+    with `qrsh -inherit` inside the job, both meeting at a c10d rendezvous. The cell has one
+    host, so the host file names it twice: two agents, two ranks, the same code path as on two
+    machines (only the network between them is the loopback)."""
+    folder = _job_folder(tmp_path)
+    host = subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip()
+    (tmp_path / "hosts").write_text(f"{host} 1 all.q@{host} UNDEFINED\n" * 2)
+    settings = {
+        "DATA": str(tmp_path / "data"),
+        "CONFIG": "configs/tiny_smoke.yaml",
+        "NAME": "ddp",
+        "CACHE": str(tmp_path / "cache"),
+        "RUNS_DIR": str(tmp_path / "runs"),
+        "VENV": sys.prefix,
+        "HOSTFILE": str(tmp_path / "hosts"),
+        "EXTRA": "--patch-size 24 --steps-per-epoch 2 --epochs 1 --workers 0",
+    }
+    command = "qsub -pe ddp 2 -P ds598 -l gpus=1 -o output.txt -e error.txt train.sh"
+    status, _ = _submit(folder, settings, command)
+    output, errors = (folder / "output.txt").read_text(), (folder / "error.txt").read_text()
+    assert status == 0, errors[-3000:]
+    assert f"multi-node: 2 nodes ({host} {host})" in output
+    assert "DDP: 2 processes on 2 node(s), backend gloo" in output
+    assert "Traceback" not in errors
+    assert output.count("run folder:") == 1  # rank 0 speaks for both
+    assert (tmp_path / "runs" / "ddp" / "checkpoints" / "last.pt").is_file()

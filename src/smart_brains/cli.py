@@ -6,6 +6,7 @@ Errors caused by the input (``SmartBrainsError``) print one line and exit with c
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -98,7 +99,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         time_budget_s=args.time_budget,
     )
     run = fit(cfg, resume=args.resume is not None)
-    print(f"run folder: {run.root} (best checkpoint {run.best}, metrics {run.metrics})")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+        print(f"run folder: {run.root} (best checkpoint {run.best}, metrics {run.metrics})")
     return 0
 
 

@@ -47,6 +47,15 @@ def init_distributed(device_type: str) -> DistInfo:
     return info
 
 
+def describe(info: DistInfo) -> str:
+    """One line for the log: processes, nodes (torchrun agents) and backend."""
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", info.world_size))
+    return (
+        f"DDP: {info.world_size} processes on {info.world_size // max(per_node, 1)} node(s), "
+        f"backend {dist.get_backend()}"
+    )
+
+
 def teardown(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()

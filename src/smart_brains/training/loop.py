@@ -254,6 +254,8 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     if main:
         run.create()
         save_config(cfg, run.config)
+        if info.enabled:
+            tqdm.write(distributed.describe(info))
     distributed.barrier(info)
     device = resolve_device(cfg.device)
     if device.type == "cuda" and info.enabled:
