@@ -101,3 +101,24 @@ def synthetic_cache(tmp_path_factory) -> Path:
     synth_cohort(root / "data", n_cases=3, seed=5, spacing_mm=4.0, progress=False)
     prepare(root / "data", root / "cache", progress=False)
     return root / "cache"
+
+
+@pytest.fixture(scope="session")
+def trained_run(synthetic_cache: Path) -> Path:
+    """A tiny multiscale run trained briefly on ``synthetic_cache``: for inference and reports."""
+    from smart_brains.config import TrainConfig
+    from smart_brains.training.loop import fit
+
+    cfg = TrainConfig(
+        cache=str(synthetic_cache),
+        name="tiny",
+        runs_dir=str(synthetic_cache.parent / "runs"),
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=1,
+        patch_size_vox=(24, 24, 24),
+        val_every=1,
+        num_workers=0,
+        device="cpu",
+    )
+    return fit(cfg, progress=False).root

@@ -81,9 +81,17 @@ def test_train_predict_evaluate(workspace, capsys):
     assert main(["evaluate", str(pred), str(workspace / "data")]) == 0
     out = capsys.readouterr().out
     assert "WT" in out and "dice_mean" in out
-    scores = list(csv.DictReader((pred / "scores.csv").open()))
+    scores = list(csv.DictReader((pred / "evaluation" / "scores.csv").open()))
     assert len(scores) == 6
     assert all(0.0 <= float(r["dice"]) <= 1.0 for r in scores)
+    for name in (
+        "summary.csv",
+        "classification.csv",
+        "confusion.csv",
+        "confusion.png",
+        "metrics.json",
+    ):
+        assert (pred / "evaluation" / name).is_file(), name
 
 
 def test_resume_continues_and_name_clash_is_refused(workspace, capsys):

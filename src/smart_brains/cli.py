@@ -105,21 +105,73 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from smart_brains.inference.predict import predict
+    from smart_brains.inference.predict import PredictOptions, explicit_case, predict
 
-    written = predict(args.model, args.data, args.out, args.layout, args.device, _cases(args.cases))
-    print(f"wrote {len(written)} segmentations to {args.out}")
+    files = {m: getattr(args, m) for m in ("t1", "t1ce", "t2", "flair")}
+    if any(files.values()):
+        if args.data:
+            raise SmartBrainsError(
+                "give a dataset/case folder or --t1 --t1ce --t2 --flair, not both"
+            )
+        data = explicit_case(files, args.id, args.convention)
+    elif args.data:
+        data = args.data
+    else:
+        raise SmartBrainsError("nothing to predict: give a dataset or case folder, or four files")
+    options = PredictOptions(
+        tta=args.tta,
+        overlap=args.overlap,
+        min_et_voxels=args.min_et_voxels,
+        probabilities=args.save_probabilities,
+        uncertainty=args.save_uncertainty,
+        overlay=args.overlay,
+        overwrite=args.overwrite,
+    )
+    table = predict(
+        args.model, data, args.out, args.layout, args.device, _cases(args.cases), options
+    )
+    volumes = table.drop(columns=["path", "written"]).set_index("case_id").round(2)
+    print(volumes.to_string())
+    table.to_csv(Path(args.out) / "volumes.csv", index=False)
+    skipped = int((~table["written"]).sum())
+    note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
+    print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
+    return 0
+
+
+def cmd_tune_postprocessing(args: argparse.Namespace) -> int:
+    from smart_brains.inference.tuning import tune_postprocessing
+
+    saved = tune_postprocessing(args.run, args.cache, args.device, args.tta)
+    for threshold, score in saved["val_et_dice"].items():
+        print(f"min ET component {threshold:>4} voxels: validation ET Dice {score:.4f}")
+    print(
+        f"chosen: {saved['min_et_voxels']} voxels ({saved['cases']} validation cases); "
+        f"saved to {Path(args.run) / 'postprocessing.json'}, used by predict"
+    )
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from smart_brains.evaluation.evaluate import evaluate, summarise
+    from smart_brains.evaluation.evaluate import evaluate
 
-    scores = evaluate(args.pred, args.data, args.layout, _cases(args.cases))
-    csv = Path(args.out) if args.out else Path(args.pred) / "scores.csv"
-    scores.to_csv(csv, index=False)
-    print(summarise(scores).round(4).to_string())
-    print(f"per-case scores: {csv}")
+    result = evaluate(args.pred, args.data, args.layout, _cases(args.cases))
+    out = Path(args.out) if args.out else Path(args.pred) / "evaluation"
+    paths = result.write(out)
+    summary = result.summary()
+    columns = [f"{m}_{s}" for m in ("dice", "hd95_mm", "lesion_dice") for s in ("mean", "median")]
+    print(summary[["cases", *columns]].round(4).to_string())
+    print(f"\nvoxel classification (all cases):\n{result.classification().round(4).to_string()}")
+    print(f"\nper-case scores: {paths['scores']}; everything: {out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from smart_brains.reports.report import build_report
+
+    report = build_report(args.run, args.pred, args.data, args.out, args.device)
+    print(report.evaluation.summary()[["cases", "dice_mean", "hd95_mm_mean"]].round(3).to_string())
+    print(f"report: {report.html}")
     return 0
 
 
@@ -135,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(table.to_string())
     print(f"\ntime (s): {result.seconds}, total {sum(result.seconds.values()):.0f}")
     print(f"data: {result.out / 'data'}\nrun: {result.run}\npredictions: {result.predictions}")
-    print(f"scores: {result.scores_csv}")
+    print(f"scores: {result.scores_csv}\nreport: {result.report} (open it in a browser)")
     return 0
 
 
@@ -236,20 +288,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the run from its last checkpoint (`--resume` or `--resume last`)",
     )
 
-    p = add("predict", cmd_predict, "segment a dataset with a trained run")
-    p.add_argument("data", help="dataset folder")
-    p.add_argument("--model", required=True, help="run folder or checkpoint file")
+    p = add("predict", cmd_predict, "segment cases with a trained run or an ensemble of runs")
+    p.add_argument("data", nargs="?", help="dataset folder or one case folder")
+    for m in ("t1", "t1ce", "t2", "flair"):
+        p.add_argument(f"--{m}", help=f"{m} NIfTI file (instead of a folder: give all four)")
+    p.add_argument("--id", help="case id for explicit files (default: from the t1ce file name)")
+    p.add_argument(
+        "--convention",
+        default="brats2021",
+        choices=["brats2021", "brats2023", "msd"],
+        help="label convention written for explicit files (default: %(default)s)",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        help="run folder(s) or checkpoint file(s); several are ensembled (e.g. five folds)",
+    )
     p.add_argument("--out", required=True, help="folder for <case_id>.nii.gz predictions")
     _layout(p)
     p.add_argument("--device", default="auto")
     p.add_argument("--cases", help="comma-separated case ids (default: all)")
+    p.add_argument(
+        "--tta",
+        default="none",
+        choices=["none", "3", "8"],
+        help="mirroring test-time augmentation: 3 = each axis (4 passes), 8 = all (default: none)",
+    )
+    p.add_argument("--overlap", type=float, help="sliding-window overlap (default: the run's)")
+    p.add_argument(
+        "--min-et-voxels",
+        type=int,
+        help="enhancing components smaller than this become necrosis "
+        "(default: the run's tuned value, else 0)",
+    )
+    p.add_argument("--save-probabilities", action="store_true", help="<id>_probabilities.npz")
+    p.add_argument(
+        "--save-uncertainty",
+        action="store_true",
+        help="<id>_uncertainty.nii.gz: spread of the probabilities over TTA/ensemble members",
+    )
+    p.add_argument("--overlay", action="store_true", help="<id>_overlay.png, three planes")
+    p.add_argument("--overwrite", action="store_true", help="redo cases already predicted")
 
-    p = add("evaluate", cmd_evaluate, "score predictions against references (Dice, HD95)")
+    p = add(
+        "tune-postprocessing",
+        cmd_tune_postprocessing,
+        "pick the small-enhancing-component threshold on the run's validation cases",
+    )
+    p.add_argument("run", help="run folder")
+    p.add_argument("--cache", help="prepared cache (default: the one the run trained on)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--tta", default="none", choices=["none", "3", "8"])
+
+    p = add(
+        "evaluate",
+        cmd_evaluate,
+        "score predictions against references: Dice, HD95, sensitivity, specificity, "
+        "lesion-wise Dice and HD95, voxel classification",
+    )
     p.add_argument("pred", help="folder of <case_id>.nii.gz predictions")
     p.add_argument("data", help="dataset folder with the references")
     _layout(p)
-    p.add_argument("--out", help="CSV of per-case scores (default: PRED/scores.csv)")
+    p.add_argument(
+        "--out", help="folder for the CSVs, JSON and confusion PNG (default: PRED/evaluation)"
+    )
     p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
+
+    p = add("report", cmd_report, "one self-contained HTML report of a run's validation cases")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--pred", help="predictions folder (default: RUN/predictions, filled if needed)")
+    p.add_argument("--data", help="dataset with the references (default: the run's source data)")
+    p.add_argument("--out", help="report folder (default: RUN/report)")
+    p.add_argument("--device", default="auto")
 
     add("models", cmd_models, "list the registered model architectures")
     p = add("model-info", cmd_model_info, "parameters, FLOPs (128^3 patch) and receptive fields")

@@ -11,8 +11,8 @@ import pandas as pd
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.data.splits import load_splits
-from smart_brains.evaluation.evaluate import evaluate, summarise
 from smart_brains.inference.predict import predict
+from smart_brains.reports.report import build_report
 from smart_brains.synth.cohort import synth_cohort
 from smart_brains.training.loop import fit
 
@@ -53,6 +53,7 @@ class DemoResult:
     predictions: Path
     scores_csv: Path
     summary: pd.DataFrame
+    report: Path
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -94,10 +95,8 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
     predictions = out / "predictions"
     predict(run.root, data, predictions, device=cfg.device, case_ids=val_ids, progress=progress)
     lap("predict")
-    scores = evaluate(predictions, data, case_ids=val_ids)
-    scores_csv = out / "scores.csv"
-    scores.to_csv(scores_csv, index=False)
-    summary = summarise(scores)
-    summary.to_csv(out / "summary.csv")
-    lap("evaluate")
-    return DemoResult(out, run.root, predictions, scores_csv, summary, seconds)
+    report = build_report(run.root, predictions, data, out / "report", cfg.device, progress)
+    lap("evaluate+report")
+    scores_csv = out / "report" / "evaluation" / "scores.csv"
+    summary = report.evaluation.summary()
+    return DemoResult(out, run.root, predictions, scores_csv, summary, report.html, seconds)

@@ -37,6 +37,11 @@ class RunDir:
         return self.root / "predictions"
 
     @property
+    def postprocessing(self) -> Path:
+        """Tuned post-processing (``smart-brains tune-postprocessing``), read by predict."""
+        return self.root / "postprocessing.json"
+
+    @property
     def curves(self) -> Path:
         return self.root / "training_curves.png"
 

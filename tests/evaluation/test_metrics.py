@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from conftest import REAL_CASE
-from smart_brains.evaluation.metrics import EMPTY_HD95_MM, confusion, dice, hd95, surface_distances
+from smart_brains.evaluation.metrics import (
+    EMPTY_HD95_MM,
+    confusion,
+    dice,
+    hd95,
+    sensitivity_specificity,
+    surface_distances,
+)
 
 
 def cube(shape=(20, 20, 20), lo=5, hi=10):
@@ -52,6 +59,17 @@ def test_confusion_counts():
 
 
 @pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}")
+def test_sensitivity_specificity():
+    ref, pred = cube(), cube(lo=5, hi=9)  # 125 reference voxels, 64 predicted inside them
+    sens, spec = sensitivity_specificity(pred, ref)
+    assert sens == pytest.approx(64 / 125) and spec == 1.0
+    sens, spec = sensitivity_specificity(cube(lo=0, hi=5), ref)  # disjoint, 125 false positives
+    assert sens == 0.0 and spec == pytest.approx((8000 - 250) / (8000 - 125))
+    empty = np.zeros((20, 20, 20), bool)
+    assert sensitivity_specificity(empty, empty) == (1.0, 1.0)
+    assert sensitivity_specificity(ref, empty)[0] == 0.0
+
+
 def test_matches_official_brats_evaluation_on_the_real_case():
     """SOURCE.md: the official package scores isen-20 vs _seg at WT 0.9139 / 5.477 mm, ET 0.9459 / 1.0 mm."""
     import nibabel as nib

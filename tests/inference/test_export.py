@@ -23,7 +23,7 @@ def test_geometry_and_header_kept(tmp_path):
 
 
 def test_prediction_never_overwrites_an_input(tmp_path):
-    from smart_brains.inference.predict import Predictor
+    from smart_brains.inference.predict import PredictOptions, Predictor
 
     make_suffixed(tmp_path, "X_1", nested=False)
     (case,) = discover(tmp_path)
@@ -31,6 +31,6 @@ def test_prediction_never_overwrites_an_input(tmp_path):
     case = type(case)(
         case.case_id, case.images, seg_named_like_prediction, case.layout, case.convention
     )
-    predictor = Predictor(model=None, cfg=None, device="cpu")  # type: ignore[arg-type]
+    predictor = Predictor(models=[], cfg=None, device="cpu")  # type: ignore[arg-type]
     with pytest.raises(DataError, match="would overwrite an input"):
-        predictor.predict_case(case, tmp_path)
+        predictor.predict_case(case, tmp_path, PredictOptions(overwrite=True))

@@ -1,11 +1,20 @@
 """Score a folder of predictions against a dataset's reference segmentations.
 
 Predictions are ``PRED/<case_id>.nii.gz`` (or ``.nii``) in the dataset's own label convention,
-on the reference's grid. Scores are per case and BraTS region (WT, TC, ET): Dice and HD95 (mm).
+on the reference's grid. Per case and BraTS region (WT, TC, ET): Dice, HD95 (mm), sensitivity,
+specificity, lesion-wise Dice and HD95 (BraTS 2023+), volumes; per case and label: the 4x4
+voxel confusion matrix, from which the voxel classification metrics follow.
+
+    result = evaluate("predictions/", "data/")   # an Evaluation
+    result.scores                                # DataFrame, one row per case and region
+    result.summary()                             # mean, std, median, quartiles per region
+    result.write("predictions/evaluation")       # CSVs, JSON and the confusion-matrix PNG
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import nibabel as nib
@@ -13,12 +22,19 @@ import numpy as np
 import pandas as pd
 
 from smart_brains.data.discovery import Case, ImageRef, discover
-from smart_brains.data.labels import REGIONS, labels_to_regions, to_internal
+from smart_brains.data.labels import LABEL_NAMES, REGIONS, labels_to_regions, to_internal
 from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
 from smart_brains.errors import DataError
-from smart_brains.evaluation.metrics import dice, hd95
+from smart_brains.evaluation.classification import class_metrics, confusion_matrix
+from smart_brains.evaluation.lesions import lesion_wise
+from smart_brains.evaluation.metrics import dice, hd95, sensitivity_specificity
 
-COLUMNS = ["case_id", "region", "dice", "hd95_mm", "ref_voxels", "pred_voxels"]
+COLUMNS = [
+    "case_id", "region", "dice", "hd95_mm", "sensitivity", "specificity",
+    "lesion_dice", "lesion_hd95_mm", "lesions_tp", "lesions_fn", "lesions_fp",
+    "ref_cm3", "pred_cm3",
+]  # fmt: skip
+SUMMARY_METRICS = ["dice", "hd95_mm", "sensitivity", "specificity", "lesion_dice", "lesion_hd95_mm"]
 
 
 def score_labels(
@@ -26,21 +42,110 @@ def score_labels(
 ) -> list[dict[str, float]]:
     """Per-region scores of internal label maps ``pred`` and ``ref`` (X, Y, Z)."""
     pred_r, ref_r = labels_to_regions(pred), labels_to_regions(ref)
+    cm3 = float(np.prod(spacing_mm)) / 1000.0
     rows = []
     for i, region in enumerate(REGIONS):
+        sens, spec = sensitivity_specificity(pred_r[i], ref_r[i])
+        lesions = lesion_wise(pred_r[i], ref_r[i], spacing_mm)
         rows.append(
             {
                 "region": region,
                 "dice": dice(pred_r[i], ref_r[i]),
                 "hd95_mm": hd95(pred_r[i], ref_r[i], spacing_mm),
-                "ref_voxels": int(ref_r[i].sum()),
-                "pred_voxels": int(pred_r[i].sum()),
+                "sensitivity": sens,
+                "specificity": spec,
+                "lesion_dice": lesions.dice,
+                "lesion_hd95_mm": lesions.hd95_mm,
+                "lesions_tp": lesions.tp,
+                "lesions_fn": lesions.fn,
+                "lesions_fp": lesions.fp,
+                "ref_cm3": int(ref_r[i].sum()) * cm3,
+                "pred_cm3": int(pred_r[i].sum()) * cm3,
             }
         )
     return rows
 
 
-def _prediction_path(pred_dir: Path, case_id: str) -> Path:
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a set of cases.
+
+    Attributes:
+        scores: one row per case and region, columns ``COLUMNS``.
+        confusion: case id -> (4, 4) voxel counts, rows reference, columns prediction.
+    """
+
+    scores: pd.DataFrame
+    confusion: dict[str, np.ndarray]
+
+    def summary(self) -> pd.DataFrame:
+        """Per region (rows WT, TC, ET): cases, and mean, std, median, 25th and 75th
+        percentiles of each metric, like the BraTS leaderboard."""
+        grouped = self.scores.groupby("region")[SUMMARY_METRICS]
+        table = grouped.agg(["mean", "std", "median", q25, q75])
+        table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
+        table.insert(0, "cases", self.scores.groupby("region")["case_id"].nunique())
+        return table.reindex(list(REGIONS))
+
+    def total_confusion(self) -> np.ndarray:
+        """(4, 4) voxel counts summed over cases."""
+        return sum(self.confusion.values(), np.zeros((4, 4), np.int64))
+
+    def classification(self) -> pd.DataFrame:
+        """Voxel classification metrics per label over all cases (``class_metrics``)."""
+        return class_metrics(self.total_confusion())
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write scores.csv, summary.csv, classification.csv, confusion.csv, confusion.png and
+        metrics.json (everything, for machines) into ``out_dir``; returns the paths."""
+        from smart_brains.reports.figures import plot_confusion
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        names = [LABEL_NAMES[k] for k in range(4)]
+        paths = {
+            "scores": out / "scores.csv",
+            "summary": out / "summary.csv",
+            "classification": out / "classification.csv",
+            "confusion": out / "confusion.csv",
+            "confusion_png": out / "confusion.png",
+            "json": out / "metrics.json",
+        }
+        self.scores.to_csv(paths["scores"], index=False)
+        self.summary().to_csv(paths["summary"])
+        self.classification().to_csv(paths["classification"])
+        pd.DataFrame(self.total_confusion(), index=names, columns=names).rename_axis(
+            "reference \\ prediction"
+        ).to_csv(paths["confusion"])
+        plot_confusion(self.total_confusion(), names, paths["confusion_png"])
+        document = {
+            "summary": _records(self.summary().reset_index(names="region")),
+            "classification": _records(self.classification().reset_index()),
+            "confusion": {"labels": names, "counts": self.total_confusion().tolist()},
+            "cases": _records(self.scores),
+        }
+        paths["json"].write_text(json.dumps(document, indent=1, allow_nan=False))
+        return paths
+
+
+def q25(values: pd.Series) -> float:
+    return float(values.quantile(0.25))
+
+
+def q75(values: pd.Series) -> float:
+    return float(values.quantile(0.75))
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with NaN as None, so that the JSON is strict."""
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in json.loads(df.to_json(orient="records"))
+    ]
+
+
+def prediction_path(pred_dir: Path, case_id: str) -> Path:
+    """``pred_dir/<case_id>.nii.gz`` or ``.nii``; a DataError naming the file when missing."""
     for suffix in (".nii.gz", ".nii"):
         path = pred_dir / f"{case_id}{suffix}"
         if path.is_file():
@@ -63,8 +168,9 @@ def _read_labels(path: Path, case: Case, what: str) -> tuple[np.ndarray, nib.Nif
         raise DataError(f"case {case.case_id}: {path}: {exc}") from None
 
 
-def evaluate_case(case: Case, pred_path: Path) -> list[dict[str, object]]:
-    """Score one prediction file against ``case.seg``."""
+def read_pair(case: Case, pred_path: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """(prediction, reference) internal labels of one case and the voxel spacing (mm), after
+    checking that the prediction lies on the reference's grid."""
     if case.seg is None:
         raise DataError(f"case {case.case_id}: no reference segmentation to evaluate against")
     ref, ref_img = _read_labels(case.seg, case, "reference")
@@ -77,8 +183,7 @@ def evaluate_case(case: Case, pred_path: Path) -> list[dict[str, object]]:
         raise DataError(
             f"case {case.case_id}: {pred_path}: affine differs from the reference; resampled?"
         )
-    spacing = tuple(float(z) for z in ref_img.header.get_zooms()[:3])
-    return [{"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing)]  # type: ignore[arg-type]
+    return pred, ref, tuple(float(z) for z in ref_img.header.get_zooms()[:3])
 
 
 def evaluate(
@@ -86,8 +191,8 @@ def evaluate(
     data: str | Path,
     layout: str | None = None,
     case_ids: list[str] | None = None,
-) -> pd.DataFrame:
-    """Scores of every labelled case of ``data`` (or ``case_ids``): one row per case and region."""
+) -> Evaluation:
+    """Scores of every labelled case of ``data`` (or ``case_ids``) against ``pred_dir``."""
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
         raise DataError(f"{pred_dir}: prediction folder does not exist")
@@ -96,16 +201,9 @@ def evaluate(
         cases = [c for c in cases if c.case_id in set(case_ids)]
     if not cases:
         raise DataError(f"{data}: no cases with a reference segmentation (*_seg) to evaluate")
-    rows = []
+    rows, matrices = [], {}
     for case in cases:
-        rows.extend(evaluate_case(case, _prediction_path(pred_dir, case.case_id)))
-    return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def summarise(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation and median of Dice and HD95 per region (rows WT, TC, ET)."""
-    grouped = scores.groupby("region")[["dice", "hd95_mm"]]
-    table = grouped.agg(["mean", "std", "median"])
-    table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
-    table.insert(0, "cases", scores.groupby("region")["case_id"].nunique())
-    return table.reindex(list(REGIONS))
+        pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id))
+        rows.extend({"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing))
+        matrices[case.case_id] = confusion_matrix(pred, ref)
+    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), matrices)

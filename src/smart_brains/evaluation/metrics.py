@@ -7,6 +7,9 @@
   voxel spacing; 0 when both are empty, and ``EMPTY_HD95_MM`` (the diagonal of the BraTS field
   of view, 373.13 mm, the value the official BraTS 2021 evaluation reports) when one is.
 
+- Sensitivity TP/(TP+FN) and specificity TN/(TN+FP), over voxels, as the BraTS 2023+ evaluation
+  (after GaNDLF) computes them: sensitivity 1 when both masks are empty.
+
 Surfaces are mask voxels with a 6-connected background neighbour.
 """
 
@@ -69,3 +72,15 @@ def confusion(pred: np.ndarray, ref: np.ndarray) -> tuple[int, int, int, int]:
     fp = int(pred.sum()) - tp
     fn = int(ref.sum()) - tp
     return tp, fp, fn, pred.size - tp - fp - fn
+
+
+def sensitivity_specificity(pred: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+    """Voxel sensitivity and specificity of boolean masks (BraTS 2023+ conventions).
+
+    Sensitivity is 1 when both masks are empty and 0 when only the reference is; specificity is
+    1 when the reference covers every voxel (no negatives to get wrong).
+    """
+    tp, fp, fn, tn = confusion(pred, ref)
+    sensitivity = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
+    specificity = tn / (tn + fp) if tn + fp else 1.0
+    return float(sensitivity), float(specificity)

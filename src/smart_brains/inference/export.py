@@ -27,12 +27,33 @@ def segmentation_image(
     return img
 
 
+def _atomic_save(img: nib.Nifti1Image, path: Path) -> Path:
+    """Save to a hidden temporary file in the same folder, then rename: never a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    nib.save(img, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def write_probabilities(
+    maps: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, path: Path
+) -> Path:
+    """Write (K, X, Y, Z) float maps as a float32 NIfTI (X, Y, Z, K) on the grid of ``header``
+    (NIfTI-1 has no float16), atomically."""
+    data = np.moveaxis(np.asarray(maps, np.float32), 0, -1)
+    hdr = header.copy()
+    hdr.set_data_dtype(np.float32)
+    hdr.set_data_shape(data.shape)
+    hdr.set_slope_inter(1.0, 0.0)
+    img = nib.Nifti1Image(data, affine, hdr)
+    img.set_qform(affine, code=int(header["qform_code"]) or 1)
+    img.set_sform(affine, code=int(header["sform_code"]) or 1)
+    return _atomic_save(img, path)
+
+
 def write_segmentation(
     labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, path: Path
 ) -> Path:
-    """Write atomically: to a hidden temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    nib.save(segmentation_image(labels, affine, header), str(tmp))
-    os.replace(tmp, path)
-    return path
+    """Write a label map atomically (``segmentation_image``)."""
+    return _atomic_save(segmentation_image(labels, affine, header), path)

@@ -1,93 +1,261 @@
-"""Predict segmentations for a dataset folder with a trained run, in the dataset's convention."""
+"""Predict segmentations with one trained run or an ensemble, in the dataset's own convention.
+
+A prediction: crop to the brain and normalise as in training, sliding-window inference with
+Gaussian weighting for every model x mirroring (TTA) member, mean of the member probabilities,
+nesting enforced (ET inside TC inside WT), labels, small enhancing components to necrosis, back
+onto the input grid, written atomically as NIfTI with the input's exact geometry.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_from_dict
 from smart_brains.data.discovery import Case, discover
-from smart_brains.data.labels import from_internal
+from smart_brains.data.labels import from_internal, labels_to_regions
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
 from smart_brains.errors import DataError
-from smart_brains.inference.export import write_segmentation
-from smart_brains.inference.sliding_window import predict_probabilities, probabilities_to_labels
+from smart_brains.inference.export import write_probabilities, write_segmentation
+from smart_brains.inference.postprocess import probabilities_to_labels, remove_small_enhancing
+from smart_brains.inference.sliding_window import predict_probabilities
+from smart_brains.inference.tta import flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
 from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import resolve_device
 
 
+@dataclass(frozen=True)
+class PredictOptions:
+    """How to predict.
+
+    Attributes:
+        tta: mirroring test-time augmentation, 'none', '3' or '8' (``tta.flip_sets``).
+        overlap: sliding-window overlap (fraction of the window); None: the run's.
+        min_et_voxels: enhancing components smaller than this become NCR; None: the value
+            ``tune-postprocessing`` saved with the (first) run, else 0 (off).
+        probabilities: also write ``<id>_probabilities.npz`` (float16, (K, X, Y, Z)).
+        uncertainty: also write ``<id>_uncertainty.nii.gz``: per output channel, the voxel-wise
+            standard deviation of the probabilities over the ensemble x TTA members.
+        overlay: also write ``<id>_overlay.png`` (three planes through the tumour).
+        overwrite: replace existing outputs (by default, cases already predicted are skipped).
+        batch_size: sliding-window patches per forward pass.
+    """
+
+    tta: str = "none"
+    overlap: float | None = None
+    min_et_voxels: int | None = None
+    probabilities: bool = False
+    uncertainty: bool = False
+    overlay: bool = False
+    overwrite: bool = False
+    batch_size: int = 2
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One case predicted on its input grid: internal labels (X, Y, Z) uint8, mean
+    probabilities and their spread (K, X, Y, Z) float32, and how many members were averaged."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    spread: np.ndarray
+    members: int
+
+
+def _run_of(checkpoint: Path) -> RunDir:
+    return RunDir(checkpoint.parent.parent)  # runs/NAME/checkpoints/best.pt
+
+
 @dataclass
 class Predictor:
-    """A trained model with the config it was trained with."""
+    """Trained models (one, or several to ensemble) sharing their inputs and outputs."""
 
-    model: nn.Module
+    models: list[nn.Module]
     cfg: TrainConfig
     device: torch.device
+    tuned_min_et_voxels: int = 0
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, device: str = "auto") -> Predictor:
-        """Load from a checkpoint file, or a run folder (uses its best.pt)."""
-        path = Path(path)
-        if path.is_dir():
-            path = RunDir(path).best
-        state = load_checkpoint(path)
-        cfg = config_from_dict(state["config"])
+    def from_checkpoints(cls, paths: Sequence[str | Path], device: str = "auto") -> Predictor:
+        """Load checkpoint files or run folders (a run folder gives its best.pt)."""
         dev = resolve_device(device)
-        model = build_model(cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels)
-        model.load_state_dict(state["model"])
-        return cls(model.to(dev).eval(), cfg, dev)
+        files, states = [], []
+        for given in paths:
+            path = Path(given)
+            path = RunDir(path).best if path.is_dir() else path
+            if not path.is_file():
+                raise DataError(f"{given}: no checkpoint there; pass a run folder or a .pt file")
+            files.append(path)
+            states.append(load_checkpoint(path))
+        cfgs = [config_from_dict(state["config"]) for state in states]
+        for path, cfg in zip(files[1:], cfgs[1:]):
+            if (cfg.modalities, cfg.target) != (cfgs[0].modalities, cfgs[0].target):
+                raise DataError(
+                    f"{path}: cannot ensemble with {files[0]}: inputs {cfg.modalities} / "
+                    f"outputs {cfg.target} differ from {cfgs[0].modalities} / {cfgs[0].target}"
+                )
+        models = []
+        for state, cfg in zip(states, cfgs):
+            model = build_model(cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels)
+            model.load_state_dict(state["model"])
+            models.append(model.to(dev).eval())
+        tuned = _run_of(files[0]).postprocessing
+        min_et = json.loads(tuned.read_text())["min_et_voxels"] if tuned.is_file() else 0
+        return cls(models, cfgs[0], dev, int(min_et))
 
-    def predict_image(self, image: np.ndarray) -> np.ndarray:
-        """Raw (C, X, Y, Z) image in ``cfg.modalities`` order -> (X, Y, Z) uint8 internal labels."""
+    def probabilities(
+        self, normalised: np.ndarray, options: PredictOptions
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(C, x, y, z) normalised image -> mean and spread (K, x, y, z) over members, count."""
+        overlap = self.cfg.sw_overlap if options.overlap is None else options.overlap
+
+        def members():
+            for model in self.models:
+
+                def run(image: np.ndarray, model: nn.Module = model) -> np.ndarray:
+                    return predict_probabilities(
+                        model, image, self.cfg.patch_size_vox, self.cfg.target, overlap,
+                        self.device, options.batch_size,
+                    )  # fmt: skip
+
+                for axes in flip_sets(options.tta):
+                    yield mirrored(run, normalised, axes)
+
+        return mean_and_spread(members())
+
+    def predict_image(self, image: np.ndarray, options: PredictOptions) -> Prediction:
+        """Raw (C, X, Y, Z) image in ``cfg.modalities`` order -> ``Prediction`` on its grid."""
         normalised, box = normalise_case(image)
-        probs = predict_probabilities(
-            self.model,
-            normalised,
-            self.cfg.patch_size_vox,
-            self.cfg.target,
-            self.cfg.sw_overlap,
-            self.device,
+        mean, spread, count = self.probabilities(normalised, options)
+        labels = probabilities_to_labels(mean, self.cfg.target)
+        min_et = (
+            self.tuned_min_et_voxels if options.min_et_voxels is None else options.min_et_voxels
         )
-        labels = probabilities_to_labels(probs, self.cfg.target)
-        return uncrop(labels, box, image.shape[1:])
+        labels = remove_small_enhancing(labels, min_et)
+        shape = image.shape[1:]
+        return Prediction(
+            uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count
+        )
 
-    def predict_case(self, case: Case, out_dir: Path) -> Path:
-        """Predict ``case`` and write ``out_dir/<case_id>.nii.gz`` in the case's convention."""
+    def predict_case(self, case: Case, out_dir: Path, options: PredictOptions) -> Path | None:
+        """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` (and the extras asked for), in the
+        case's label convention. Returns None when the output exists and is not overwritten."""
         target = out_dir / f"{case.case_id}.nii.gz"
         sources = {ref.path.resolve() for ref in case.images} | (
             {case.seg.resolve()} if case.seg else set()
         )
         if target.resolve() in sources:
             raise DataError(f"{target}: would overwrite an input file; choose another --out")
+        if target.exists() and not options.overwrite:
+            return None
         loaded = load_case(case, self.cfg.modalities)
-        labels = from_internal(self.predict_image(loaded.image), case.convention)
+        result = self.predict_image(loaded.image, options)
+        names = channel_names(self.cfg.target)
+        if options.probabilities:
+            out = out_dir / f"{case.case_id}_probabilities.npz"
+            _save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
+        if options.uncertainty:
+            write_probabilities(
+                result.spread, loaded.affine, loaded.header,
+                out_dir / f"{case.case_id}_uncertainty.nii.gz",
+            )  # fmt: skip
+        if options.overlay:
+            from smart_brains.reports.figures import plot_overlay
+
+            flair = self.cfg.modalities.index("flair") if "flair" in self.cfg.modalities else 0
+            plot_overlay(
+                loaded.image[flair], result.labels, None, out_dir / f"{case.case_id}_overlay.png",
+                title=case.case_id,
+            )  # fmt: skip
+        labels = from_internal(result.labels, case.convention)
         return write_segmentation(labels, loaded.affine, loaded.header, target)
 
 
+def channel_names(target: str) -> np.ndarray:
+    return np.array(["WT", "TC", "ET"] if target == "regions" else ["BG", "NCR", "ED", "ET"])
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """np.savez_compressed, atomically (temporary file in the same folder, then rename)."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    tmp.replace(path)
+
+
+def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str, float]:
+    """cm^3 of WT, TC, ET of an internal label map (X, Y, Z) with voxel size ``spacing_mm``."""
+    cm3 = float(np.prod(spacing_mm)) / 1000.0
+    regions = labels_to_regions(labels)
+    return {f"{r}_cm3": float(regions[i].sum()) * cm3 for i, r in enumerate(("WT", "TC", "ET"))}
+
+
+def explicit_case(
+    files: dict[str, str | Path], case_id: str | None = None, convention: str = "brats2021"
+) -> Case:
+    """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}."""
+    from smart_brains.data.discovery import ImageRef
+    from smart_brains.data.layouts import MODALITIES
+
+    missing = [m for m in MODALITIES if not files.get(m)]
+    if missing:
+        raise DataError(f"explicit inputs need all of --t1 --t1ce --t2 --flair; missing {missing}")
+    paths = {m: Path(files[m]) for m in MODALITIES}
+    for m, path in paths.items():
+        if not path.is_file():
+            raise DataError(f"{path}: --{m} file does not exist")
+    name = case_id or paths["t1ce"].name.split(".nii")[0].removesuffix("_t1ce")
+    images = tuple(ImageRef(paths[m]) for m in MODALITIES)
+    return Case(name, images, None, "explicit", convention)
+
+
 def predict(
-    model: str | Path,
-    data: str | Path,
+    models: str | Path | Sequence[str | Path],
+    data: str | Path | Case,
     out: str | Path,
     layout: str | None = None,
     device: str = "auto",
     case_ids: list[str] | None = None,
+    options: PredictOptions = PredictOptions(),
     progress: bool = True,
-) -> list[Path]:
-    """Predict every case (or ``case_ids``) of the dataset at ``data`` into ``out``."""
-    predictor = Predictor.from_checkpoint(model, device)
-    cases = discover(data, layout)
+) -> pd.DataFrame:
+    """Predict every case of ``data`` (a dataset folder, a case folder, or a ``Case``) into
+    ``out`` with one model or an ensemble; returns one row per case: case_id, path (None if
+    skipped as already there), and tumour volumes in cm^3 (WT, TC, ET) of the written labels.
+    """
+    model_list = [models] if isinstance(models, (str, Path)) else list(models)
+    predictor = Predictor.from_checkpoints(model_list, device)
+    cases = [data] if isinstance(data, Case) else discover(data, layout)
     if case_ids is not None:
         wanted = set(case_ids)
         cases = [c for c in cases if c.case_id in wanted]
-    written = []
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
     for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
-        written.append(predictor.predict_case(case, Path(out)))
-    return written
+        written = predictor.predict_case(case, out, options)
+        path = written or out / f"{case.case_id}.nii.gz"
+        rows.append({"case_id": case.case_id, "written": written is not None, "path": str(path),
+                     **_volumes_of(path, case.convention)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _volumes_of(path: Path, convention: str) -> dict[str, float]:
+    import nibabel as nib
+
+    from smart_brains.data.labels import to_internal
+
+    img = nib.load(str(path))
+    labels = to_internal(np.asarray(img.dataobj), convention)
+    return tumour_volumes(labels, img.header.get_zooms()[:3])

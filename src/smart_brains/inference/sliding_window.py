@@ -7,8 +7,6 @@ import torch
 from monai.inferers import sliding_window_inference
 from torch import nn
 
-from smart_brains.data.labels import regions_to_labels
-
 
 @torch.no_grad()
 def predict_probabilities(
@@ -37,10 +35,3 @@ def predict_probabilities(
     )
     probs = torch.sigmoid(logits) if target == "regions" else torch.softmax(logits, dim=1)
     return probs[0].float().cpu().numpy()
-
-
-def probabilities_to_labels(probs: np.ndarray, target: str, threshold: float = 0.5) -> np.ndarray:
-    """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels."""
-    if target == "regions":
-        return regions_to_labels(probs > threshold)
-    return probs.argmax(0).astype(np.uint8)

@@ -30,3 +30,109 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
     return out_png
+
+
+def plot_confusion(matrix, names: list[str], out_png: Path) -> Path:
+    """The voxel confusion matrix (rows reference, columns prediction), coloured by the share
+    of each reference row, with the counts written in the cells."""
+    import numpy as np
+
+    counts = np.asarray(matrix, np.int64)
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    shown = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), n in np.ndenumerate(counts):
+        ax.text(j, i, f"{n:,}\n{share[i, j]:.1%}", ha="center", va="center", fontsize=8,
+                color="white" if share[i, j] > 0.5 else "black")  # fmt: skip
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="prediction", ylabel="reference", title="Voxel confusion matrix")
+    fig.colorbar(shown, ax=ax, label="share of reference voxels")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png
+
+
+# BraTS colours as usually shown: NCR red, ED green, ET yellow (internal labels 1, 2, 3)
+LABEL_COLOURS = {1: (0.90, 0.10, 0.10), 2: (0.15, 0.75, 0.20), 3: (1.00, 0.85, 0.10)}
+
+
+def tumour_centre(labels, fallback_shape) -> tuple[int, int, int]:
+    """Voxel index of the tumour's centre of mass, or the volume's centre without tumour."""
+    import numpy as np
+
+    idx = np.argwhere(np.asarray(labels) > 0)
+    if len(idx) == 0:
+        return tuple(int(s) // 2 for s in fallback_shape)
+    return tuple(int(round(v)) for v in idx.mean(0))
+
+
+def _rgba(labels, alpha: float = 0.45):
+    import numpy as np
+
+    out = np.zeros((*labels.shape, 4), np.float32)
+    for label, colour in LABEL_COLOURS.items():
+        out[labels == label] = (*colour, alpha)
+    return out
+
+
+def _plane(volume, centre: tuple[int, int, int], axis: int):
+    """The slice of ``volume`` (X, Y, Z) through ``centre`` across ``axis``, rotated for display."""
+    import numpy as np
+
+    return np.rot90(np.take(volume, centre[axis], axis=axis))
+
+
+def plot_overlay(image, prediction, reference, out_png: Path, title: str = "") -> Path:
+    """Three planes (axial, coronal, sagittal) through the tumour centre of ``image`` (X, Y, Z),
+    with ``prediction`` (internal labels) and, if given, ``reference`` side by side."""
+    import numpy as np
+    from matplotlib.patches import Patch
+
+    image = np.asarray(image, np.float32)
+    maps = [("prediction", prediction)] + (
+        [("reference", reference)] if reference is not None else []
+    )
+    centre = tumour_centre(reference if reference is not None else prediction, image.shape)
+    lo, hi = np.percentile(image[image != 0], [1, 99]) if (image != 0).any() else (0, 1)
+    planes = [("axial", 2), ("coronal", 1), ("sagittal", 0)]
+    fig, axes = plt.subplots(len(maps), 3, figsize=(9, 3.1 * len(maps)), squeeze=False)
+    for row, (name, labels) in enumerate(maps):
+        for col, (plane, axis) in enumerate(planes):
+            ax = axes[row, col]
+            ax.imshow(_plane(image, centre, axis), cmap="gray", vmin=lo, vmax=hi)
+            ax.imshow(_rgba(_plane(np.asarray(labels), centre, axis)))
+            ax.set_title(f"{name}: {plane}", fontsize=9)
+            ax.axis("off")
+    handles = [
+        Patch(color=LABEL_COLOURS[k], label=n) for k, n in ((1, "NCR"), (2, "ED"), (3, "ET"))
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+def plot_score_boxes(scores: pd.DataFrame, out_png: Path) -> Path:
+    """Box plots per region of Dice and HD95 (mm) over cases, each case drawn as a dot."""
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, (column, label) in zip(axes, [("dice", "Dice"), ("hd95_mm", "HD95 (mm)")]):
+        data = [scores.loc[scores["region"] == r, column].to_numpy() for r in REGIONS]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(REGIONS) + 1), REGIONS)
+        for i, values in enumerate(data, start=1):
+            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0.0]
+            ax.plot(i + np.asarray(jitter), values, "o", ms=3, alpha=0.6, color="tab:blue")
+        ax.set(ylabel=label, title=f"{label} per case")
+        if column == "dice":
+            ax.set_ylim(0, 1.02)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png

@@ -29,7 +29,8 @@ from smart_brains.data.labels import REGIONS, labels_to_regions
 from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
 from smart_brains.evaluation.metrics import dice
-from smart_brains.inference.sliding_window import predict_probabilities, probabilities_to_labels
+from smart_brains.inference.postprocess import probabilities_to_labels
+from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
 from smart_brains.training import distributed

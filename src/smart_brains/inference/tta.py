@@ -1,0 +1,56 @@
+"""Test-time augmentation by mirroring, and the mean and spread over ensemble x TTA members."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import combinations
+
+import numpy as np
+
+TTA_MODES = ("none", "3", "8")
+
+
+def flip_sets(mode: str) -> list[tuple[int, ...]]:
+    """Spatial axes (0 = X, 1 = Y, 2 = Z) to mirror for each TTA pass.
+
+    'none': the image as it is; '3': as it is and mirrored along each axis alone (4 passes);
+    '8': every combination of the three mirrors (8 passes, nnU-Net's mirroring).
+    """
+    if mode == "none":
+        return [()]
+    if mode == "3":
+        return [(), (0,), (1,), (2,)]
+    if mode == "8":
+        return [c for k in range(4) for c in combinations(range(3), k)]
+    raise ValueError(f"TTA mode must be one of {TTA_MODES}, got {mode!r}")
+
+
+def mirrored(
+    predict: Callable[[np.ndarray], np.ndarray], image: np.ndarray, axes: tuple[int, ...]
+) -> np.ndarray:
+    """``predict`` (C, X, Y, Z) -> (K, X, Y, Z) applied to ``image`` mirrored along ``axes``,
+    its output mirrored back."""
+    if not axes:
+        return predict(image)
+    channel_axes = tuple(a + 1 for a in axes)
+    out = predict(np.ascontiguousarray(np.flip(image, channel_axes)))
+    return np.ascontiguousarray(np.flip(out, channel_axes))
+
+
+def mean_and_spread(members: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Voxel-wise mean and standard deviation of equally shaped arrays, one pass (Welford),
+    holding three arrays at a time. Returns (mean, std, count); std is 0 for one member."""
+    mean = m2 = None
+    count = 0
+    for x in members:
+        x = np.asarray(x, np.float32)
+        count += 1
+        if mean is None:
+            mean, m2 = x.copy(), np.zeros_like(x)
+            continue
+        delta = x - mean
+        mean += delta / count
+        m2 += delta * (x - mean)
+    if mean is None:
+        raise ValueError("no members to average")
+    return mean, np.sqrt(m2 / count), count

@@ -1,0 +1,52 @@
+"""``smart-brains tune-postprocessing RUN``: pick the small-enhancing-component threshold that
+maximises the validation ET Dice of the run, as nnU-Net picks its post-processing, and save it
+with the run (``postprocessing.json``), where ``predict`` finds it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from smart_brains.data.cache import open_case, read_index
+from smart_brains.data.splits import load_splits
+from smart_brains.errors import DataError
+from smart_brains.inference.postprocess import probabilities_to_labels, tune_min_et_voxels
+from smart_brains.inference.predict import PredictOptions, Predictor
+from smart_brains.paths import RunDir
+from smart_brains.training.loop import channel_indices
+
+
+def tune_postprocessing(
+    run: str | Path, cache: str | Path | None = None, device: str = "auto", tta: str = "none"
+) -> dict:
+    """Predict the run's validation cases from its prepared cache (``cache`` overrides the
+    path saved in its config), try ``CANDIDATE_MIN_ET_VOXELS`` and save the best.
+
+    Returns what was saved: {"min_et_voxels", "val_et_dice" per candidate, "cases", "tta"}.
+    """
+    run_dir = RunDir(Path(run))
+    predictor = Predictor.from_checkpoints([run_dir.root], device)
+    cache = Path(cache or predictor.cfg.cache)
+    index = read_index(cache)
+    channels = channel_indices(index["modalities"], predictor.cfg.modalities, cache)
+    val_ids = load_splits(cache / "splits.json")["val"]
+    cases = []
+    for case_id in val_ids:
+        prepared = open_case(cache, case_id)
+        if prepared.label is None:
+            continue
+        image = np.asarray(prepared.image[channels], np.float32)
+        mean, _, _ = predictor.probabilities(image, PredictOptions(tta=tta))
+        cases.append(
+            (probabilities_to_labels(mean, predictor.cfg.target), np.asarray(prepared.label))
+        )
+    if not cases:
+        raise DataError(f"{cache}: the run's validation split has no labelled cases to tune on")
+    best, scores = tune_min_et_voxels(cases)
+    saved = {"min_et_voxels": best, "val_et_dice": scores, "cases": len(cases), "tta": tta}
+    tmp = run_dir.postprocessing.with_name(".tmp-postprocessing.json")
+    tmp.write_text(json.dumps(saved, indent=1))
+    tmp.replace(run_dir.postprocessing)
+    return saved

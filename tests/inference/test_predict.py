@@ -1,0 +1,135 @@
+"""Predict with a trained tiny run: inputs, ensembles, TTA, extras, skipping, post-processing."""
+
+import json
+import shutil
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from smart_brains.cli import main
+from smart_brains.data.discovery import discover
+from smart_brains.inference.predict import PredictOptions, Predictor, predict
+
+
+@pytest.fixture(scope="module")
+def data(trained_run):
+    return trained_run.parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def case(data):
+    return discover(data)[0]
+
+
+def _labels(path):
+    return np.asarray(nib.load(str(path)).dataobj)
+
+
+def test_folder_case_folder_and_four_files_give_the_same_prediction(
+    trained_run, data, case, tmp_path, capsys
+):
+    assert main(["predict", str(data), "--model", str(trained_run), "--out", str(tmp_path / "a"),
+                 "--device", "cpu", "--cases", case.case_id]) == 0  # fmt: skip
+    assert main(["predict", str(data / case.case_id), "--model", str(trained_run),
+                 "--out", str(tmp_path / "b"), "--device", "cpu"]) == 0  # fmt: skip
+    files = [f"--{m}={ref.path}" for m, ref in zip(("t1", "t1ce", "t2", "flair"), case.images)]
+    assert main(["predict", *files, "--model", str(trained_run), "--out", str(tmp_path / "c"),
+                 "--device", "cpu"]) == 0  # fmt: skip
+    a = _labels(tmp_path / "a" / f"{case.case_id}.nii.gz")
+    assert np.array_equal(a, _labels(tmp_path / "b" / f"{case.case_id}.nii.gz"))
+    assert np.array_equal(a, _labels(tmp_path / "c" / f"{case.case_id}.nii.gz"))
+    volumes = pd.read_csv(tmp_path / "a" / "volumes.csv")
+    zooms = nib.load(str(case.images[0].path)).header.get_zooms()
+    assert volumes.loc[0, "WT_cm3"] == pytest.approx((a > 0).sum() * np.prod(zooms) / 1000)
+    assert "WT_cm3" in capsys.readouterr().out
+
+
+def test_ensemble_tta_and_extras(trained_run, case, tmp_path):
+    out = tmp_path / "out"
+    options = PredictOptions(tta="8", probabilities=True, uncertainty=True, overlay=True)
+    table = predict(
+        [trained_run, trained_run], case, out, device="cpu", options=options, progress=False
+    )
+    assert table["written"].tolist() == [True]
+    source = nib.load(str(case.images[0].path))
+    seg = nib.load(str(out / f"{case.case_id}.nii.gz"))
+    assert seg.shape == source.shape and np.array_equal(seg.affine, source.affine)
+    probs = np.load(out / f"{case.case_id}_probabilities.npz")
+    assert probs["probabilities"].dtype == np.float16
+    assert probs["probabilities"].shape == (3, *source.shape)
+    assert probs["channels"].tolist() == ["WT", "TC", "ET"]
+    spread = nib.load(str(out / f"{case.case_id}_uncertainty.nii.gz"))
+    assert spread.shape == (*source.shape, 3) and np.array_equal(spread.affine, source.affine)
+    assert np.asarray(spread.dataobj).max() > 0  # mirrored passes disagree somewhere
+    assert (out / f"{case.case_id}_overlay.png").stat().st_size > 1000
+
+
+def test_the_same_model_twice_is_the_model_once(trained_run, case):
+    single = Predictor.from_checkpoints([trained_run], "cpu")
+    double = Predictor.from_checkpoints([trained_run, trained_run], "cpu")
+    image = np.random.default_rng(0).random((4, 20, 22, 18)).astype(np.float32)
+    a = single.predict_image(image, PredictOptions())
+    b = double.predict_image(image, PredictOptions())
+    assert b.members == 2 and np.allclose(a.probabilities, b.probabilities, atol=1e-6)
+    assert not b.spread.any()
+
+
+def test_existing_outputs_are_kept_unless_overwrite(trained_run, case, tmp_path):
+    out = tmp_path / "out"
+    predict(trained_run, case, out, device="cpu", progress=False)
+    target = out / f"{case.case_id}.nii.gz"
+    before = target.stat().st_mtime_ns
+    again = predict(trained_run, case, out, device="cpu", progress=False)
+    assert again["written"].tolist() == [False] and target.stat().st_mtime_ns == before
+    redone = predict(trained_run, case, out, device="cpu", progress=False,
+                     options=PredictOptions(overwrite=True))  # fmt: skip
+    assert redone["written"].tolist() == [True] and target.stat().st_mtime_ns != before
+    assert not list(out.glob(".tmp-*"))  # written atomically, nothing left behind
+
+
+def test_bad_inputs_are_one_line_errors(trained_run, case, tmp_path, capsys):
+    missing = tmp_path / "nope_t1.nii.gz"
+    files = [
+        f"--t1={missing}",
+        *(f"--{m}={r.path}" for m, r in zip(("t1ce", "t2", "flair"), case.images[1:])),
+    ]
+    assert main(["predict", *files, "--model", str(trained_run), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "Traceback" not in err
+    assert main(["predict", "--t1", str(case.images[0].path), "--model", str(trained_run),
+                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "--t1ce" in capsys.readouterr().err
+    assert main(["predict", str(case.images[0].path.parent), "--model", str(tmp_path),
+                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_ensembling_models_with_different_inputs_is_refused(trained_run, case, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(trained_run, other)
+    import torch
+
+    state = torch.load(other / "checkpoints" / "best.pt", weights_only=True)
+    state["config"]["modalities"] = ["t1ce", "flair"]
+    torch.save(state, other / "checkpoints" / "best.pt")
+    assert main(["predict", str(case.images[0].path.parent), "--model", str(trained_run), str(other),
+                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "cannot ensemble" in err and "Traceback" not in err
+
+
+def test_tuned_post_processing_is_saved_and_used(trained_run, case, tmp_path, capsys):
+    assert main(["tune-postprocessing", str(trained_run), "--device", "cpu"]) == 0
+    saved = json.loads((trained_run / "postprocessing.json").read_text())
+    assert str(saved["min_et_voxels"]) in saved["val_et_dice"]
+    assert "chosen" in capsys.readouterr().out
+    (trained_run / "postprocessing.json").write_text(json.dumps({"min_et_voxels": 10**9}))
+    try:
+        predictor = Predictor.from_checkpoints([trained_run], "cpu")
+        assert predictor.tuned_min_et_voxels == 10**9
+        image = np.random.default_rng(0).random((4, 20, 22, 18)).astype(np.float32)
+        assert not (predictor.predict_image(image, PredictOptions()).labels == 3).any()
+    finally:
+        (trained_run / "postprocessing.json").unlink()

@@ -1,0 +1,89 @@
+"""The HTML report of a trained run: self-contained, and it loads in headless Chromium with no
+errors and every image decoded. Chromium comes from Debian's `chromium` package (`.ci/run`
+installs it); without it that part skips, unless $SMART_BRAINS_REQUIRE_CHROMIUM is set (CI)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from smart_brains.cli import main
+
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener('error', e => window.__errors.push(String(e.message || e.type)), true);
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const p = document.createElement('pre'); p.id = 'probe';
+  p.textContent = JSON.stringify({images: images.length,
+    undecoded: images.filter(i => !(i.complete && i.naturalWidth > 0)).length,
+    errors: window.__errors});
+  document.body.appendChild(p);
+});
+</script>"""
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("SMART_BRAINS_REQUIRE_CHROMIUM"):
+            pytest.fail("chromium is not installed")
+        pytest.skip("chromium is not installed (Debian package `chromium`)")
+    return found
+
+
+def load_in_chromium(html_path) -> tuple[dict, list[str]]:
+    """Open a copy of the page with a probe script; returns the probe's findings and the
+    console messages Chromium logged at warning level or above."""
+    probed = html_path.with_name("probed.html")
+    probed.write_text(html_path.read_text().replace("<head>", "<head>" + PROBE, 1))
+    done = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+         "--v=0", "--dump-dom", probed.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
+    return json.loads(found.group(1)), console
+
+
+@pytest.fixture(scope="module")
+def report(trained_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["report", str(trained_run), "--out", str(out), "--device", "cpu"]) == 0
+    return out / "report.html"
+
+
+def test_report_is_one_self_contained_file(report):
+    text = report.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # no external URL
+    assert text.count("data:image/png;base64,") >= 6  # curves, boxes, confusion, 3 cases
+    for heading in ("Training", "Lesion-wise", "Voxel classification", "best, median, worst"):
+        assert heading in text
+    for png in (
+        "training_curves.png",
+        "scores_boxplot.png",
+        "case_best.png",
+        "evaluation/confusion.png",
+    ):
+        assert (report.parent / png).stat().st_size > 1000
+
+
+def test_report_loads_in_chromium_with_every_image_decoded(report):
+    probe, console = load_in_chromium(report)
+    assert probe["images"] >= 6
+    assert probe["undecoded"] == 0
+    assert probe["errors"] == [] and console == []
+
+
+def test_the_chromium_check_catches_a_broken_image(report, tmp_path):
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        report.read_text().replace("data:image/png;base64,", "data:image/png;base64,AAAA", 1)
+    )
+    probe, _ = load_in_chromium(broken)
+    assert probe["undecoded"] == 1
