@@ -117,7 +117,7 @@ def test_label_loss_and_modality_subset(workspace):
     pred = workspace / "pred_labels"
     run = workspace / "runs" / "labels"
     assert _predict(workspace, run, pred, "--cases", "BraTS2021_00001") == 0
-    assert [p.name for p in pred.iterdir()] == ["BraTS2021_00001.nii.gz"]
+    assert [p.name for p in pred.glob("*.nii.gz")] == ["BraTS2021_00001.nii.gz"]
 
 
 def test_predict_with_missing_checkpoint(workspace, capsys):

@@ -103,7 +103,7 @@ def test_bad_inputs_are_one_line_errors(trained_run, case, tmp_path, capsys):
     assert "--t1ce" in capsys.readouterr().err
     assert main(["predict", str(case.images[0].path.parent), "--model", str(tmp_path),
                  "--out", str(tmp_path / "o")]) == 2  # fmt: skip
-    assert "no checkpoint" in capsys.readouterr().err
+    assert "checkpoint not found" in capsys.readouterr().err
 
 
 def test_ensembling_models_with_different_inputs_is_refused(trained_run, case, tmp_path, capsys):

@@ -84,8 +84,8 @@ def test_overfits_one_case(tmp_path):
     run = fit(cfg, progress=False)
     from smart_brains.inference.predict import Predictor
 
-    predictor = Predictor.from_checkpoint(run.last)
+    predictor = Predictor.from_checkpoints([run.last])
     scores = validate(
-        predictor.model, predictor.cfg, ["BraTS2021_00000"], [0, 1, 2, 3], torch.device("cpu")
+        predictor.models[0], predictor.cfg, ["BraTS2021_00000"], [0, 1, 2, 3], torch.device("cpu")
     )
     assert scores["WT"] > 0.9, scores

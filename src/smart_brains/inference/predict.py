@@ -95,7 +95,7 @@ class Predictor:
             path = Path(given)
             path = RunDir(path).best if path.is_dir() else path
             if not path.is_file():
-                raise DataError(f"{given}: no checkpoint there; pass a run folder or a .pt file")
+                raise DataError(f"{given}: checkpoint not found; pass a run folder or a .pt file")
             files.append(path)
             states.append(load_checkpoint(path))
         cfgs = [config_from_dict(state["config"]) for state in states]
