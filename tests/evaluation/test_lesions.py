@@ -85,3 +85,25 @@ def test_volume_threshold_is_in_cubic_millimetres():
     small = box((10, 10, 10), 3)  # 27 voxels: 27 mm^3 at 1 mm (dropped), 216 mm^3 at 2 mm (kept)
     assert lesion_wise(np.zeros(SHAPE, bool), small, ONE_MM).dice == 1.0
     assert lesion_wise(np.zeros(SHAPE, bool), small, (2.0, 2.0, 2.0)).dice == 0.0
+
+
+def test_scores_on_the_tumour_crop_equal_scores_on_the_whole_volume():
+    from smart_brains.data.labels import ED, ET, NCR
+    from smart_brains.evaluation import evaluate as ev
+
+    ref = np.zeros((60, 60, 60), np.uint8)
+    ref[20:30, 20:30, 20:30] = ED
+    ref[23:27, 23:27, 23:27] = ET
+    ref[40:42, 40:42, 40:42] = NCR
+    pred = np.roll(ref, 2, axis=0)
+    pred[5:9, 50:54, 5:9] = ET  # a false positive near the border
+    box = ev.tumour_crop(pred, ref)
+    assert pred[box].size < pred.size
+    cropped = ev.score_labels(pred, ref, ONE_MM)
+    original = ev.tumour_crop
+    try:  # the same scores without the crop
+        ev.tumour_crop = lambda p, r, margin=4: tuple(slice(0, n) for n in p.shape)
+        whole = ev.score_labels(pred, ref, ONE_MM)
+    finally:
+        ev.tumour_crop = original
+    assert cropped == whole

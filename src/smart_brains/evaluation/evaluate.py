@@ -37,15 +37,29 @@ COLUMNS = [
 SUMMARY_METRICS = ["dice", "hd95_mm", "sensitivity", "specificity", "lesion_dice", "lesion_hd95_mm"]
 
 
+def tumour_crop(pred: np.ndarray, ref: np.ndarray, margin: int = 4) -> tuple[slice, ...]:
+    """The box around every labelled voxel of ``pred`` or ``ref``, grown by ``margin`` voxels
+    (more than the lesion-wise dilation), clipped to the volume. Every score is the same on
+    the box as on the volume (outside it both maps are background); scoring there is fast."""
+    idx = np.argwhere((pred > 0) | (ref > 0))
+    if len(idx) == 0:
+        return tuple(slice(0, 1) for _ in pred.shape)
+    lo = np.maximum(idx.min(0) - margin, 0)
+    hi = np.minimum(idx.max(0) + margin + 1, pred.shape)
+    return tuple(slice(a, b) for a, b in zip(lo, hi))
+
+
 def score_labels(
     pred: np.ndarray, ref: np.ndarray, spacing_mm: tuple[float, float, float]
 ) -> list[dict[str, float]]:
     """Per-region scores of internal label maps ``pred`` and ``ref`` (X, Y, Z)."""
-    pred_r, ref_r = labels_to_regions(pred), labels_to_regions(ref)
+    box = tumour_crop(pred, ref)
+    pred_r, ref_r = labels_to_regions(pred[box]), labels_to_regions(ref[box])
+    outside = pred.size - pred[box].size  # background in both: true negatives
     cm3 = float(np.prod(spacing_mm)) / 1000.0
     rows = []
     for i, region in enumerate(REGIONS):
-        sens, spec = sensitivity_specificity(pred_r[i], ref_r[i])
+        sens, spec = sensitivity_specificity(pred_r[i], ref_r[i], outside)
         lesions = lesion_wise(pred_r[i], ref_r[i], spacing_mm)
         rows.append(
             {
@@ -205,5 +219,7 @@ def evaluate(
     for case in cases:
         pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id))
         rows.extend({"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing))
-        matrices[case.case_id] = confusion_matrix(pred, ref)
+        box = tumour_crop(pred, ref)
+        matrices[case.case_id] = confusion_matrix(pred[box], ref[box])
+        matrices[case.case_id][0, 0] += pred.size - pred[box].size
     return Evaluation(pd.DataFrame(rows, columns=COLUMNS), matrices)

@@ -74,13 +74,17 @@ def confusion(pred: np.ndarray, ref: np.ndarray) -> tuple[int, int, int, int]:
     return tp, fp, fn, pred.size - tp - fp - fn
 
 
-def sensitivity_specificity(pred: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+def sensitivity_specificity(
+    pred: np.ndarray, ref: np.ndarray, background_outside: int = 0
+) -> tuple[float, float]:
     """Voxel sensitivity and specificity of boolean masks (BraTS 2023+ conventions).
 
     Sensitivity is 1 when both masks are empty and 0 when only the reference is; specificity is
     1 when the reference covers every voxel (no negatives to get wrong).
+    ``background_outside``: true negatives outside the arrays given (when they are a crop).
     """
     tp, fp, fn, tn = confusion(pred, ref)
+    tn += background_outside
     sensitivity = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
     specificity = tn / (tn + fp) if tn + fp else 1.0
     return float(sensitivity), float(specificity)
