@@ -68,27 +68,28 @@ def _submit(
     )
 
 
-def _job_folder(tmp_path: Path) -> Path:
-    """A submission folder with train.sh and configs/, and 2 synthetic cases at 4 mm."""
+def _job_folder(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
+    """A submission folder with train.sh and configs/, 2 synthetic cases at 4 mm, and the
+    train.env settings of a short tiny run called ``name`` on them."""
     folder = tmp_path / "repo"
     folder.mkdir()
     shutil.copy(REPO / "train.sh", folder / "train.sh")
     shutil.copytree(REPO / "configs", folder / "configs")
     synth_cohort(tmp_path / "data", n_cases=2, seed=3, spacing_mm=4.0, progress=False)
-    return folder
-
-
-def test_seed_command_trains_resumes_and_fails_cleanly(cell, tmp_path):
-    folder = _job_folder(tmp_path)
     settings = {
         "DATA": str(tmp_path / "data"),
         "CONFIG": "configs/tiny_smoke.yaml",
-        "NAME": "job",
+        "NAME": name,
         "CACHE": str(tmp_path / "cache"),
         "RUNS_DIR": str(tmp_path / "runs"),
         "VENV": sys.prefix,
         "EXTRA": "--patch-size 24 --steps-per-epoch 2 --epochs 1",
     }
+    return folder, settings
+
+
+def test_seed_command_trains_resumes_and_fails_cleanly(cell, tmp_path):
+    folder, settings = _job_folder(tmp_path, "job")
     status, seconds = _submit(folder, settings)
     output, errors = (folder / "output.txt").read_text(), (folder / "error.txt").read_text()
     assert status == 0, errors[-3000:]
@@ -123,19 +124,11 @@ def test_multi_node_job_meets_at_one_rendezvous(cell, tmp_path):
     with `qrsh -inherit` inside the job, both meeting at a c10d rendezvous. The cell has one
     host, so the host file names it twice: two agents, two ranks, the same code path as on two
     machines (only the network between them is the loopback)."""
-    folder = _job_folder(tmp_path)
+    folder, settings = _job_folder(tmp_path, "ddp")
     host = subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip()
     (tmp_path / "hosts").write_text(f"{host} 1 all.q@{host} UNDEFINED\n" * 2)
-    settings = {
-        "DATA": str(tmp_path / "data"),
-        "CONFIG": "configs/tiny_smoke.yaml",
-        "NAME": "ddp",
-        "CACHE": str(tmp_path / "cache"),
-        "RUNS_DIR": str(tmp_path / "runs"),
-        "VENV": sys.prefix,
-        "HOSTFILE": str(tmp_path / "hosts"),
-        "EXTRA": "--patch-size 24 --steps-per-epoch 2 --epochs 1 --workers 0",
-    }
+    settings["HOSTFILE"] = str(tmp_path / "hosts")
+    settings["EXTRA"] += " --workers 0"
     command = "qsub -pe ddp 2 -P ds598 -l gpus=1 -o output.txt -e error.txt train.sh"
     status, _ = _submit(folder, settings, command)
     output, errors = (folder / "output.txt").read_text(), (folder / "error.txt").read_text()

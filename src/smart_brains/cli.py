@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smart_brains import __version__
+from smart_brains.data.labels import CONVENTIONS
 from smart_brains.data.layouts import LAYOUTS, parse_modalities
 from smart_brains.errors import SmartBrainsError
+from smart_brains.inference.tta import TTA_MODES
 
 
 def _layout(p: argparse.ArgumentParser) -> None:
@@ -296,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--convention",
         default="brats2021",
-        choices=["brats2021", "brats2023", "msd"],
+        choices=sorted(CONVENTIONS),
         help="label convention written for explicit files (default: %(default)s)",
     )
     p.add_argument(
@@ -312,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tta",
         default="none",
-        choices=["none", "3", "8"],
+        choices=TTA_MODES,
         help="mirroring test-time augmentation: 3 = each axis (4 passes), 8 = all (default: none)",
     )
     p.add_argument("--overlap", type=float, help="sliding-window overlap (default: the run's)")
@@ -339,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder")
     p.add_argument("--cache", help="prepared cache (default: the one the run trained on)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--tta", default="none", choices=["none", "3", "8"])
+    p.add_argument("--tta", default="none", choices=TTA_MODES)
 
     p = add(
         "evaluate",
