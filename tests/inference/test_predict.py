@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import REAL_CASE
 from smart_brains.cli import main
 from smart_brains.data.discovery import discover
 from smart_brains.inference.predict import PredictOptions, Predictor, predict
@@ -133,3 +134,20 @@ def test_tuned_post_processing_is_saved_and_used(trained_run, case, tmp_path, ca
         assert not (predictor.predict_image(image, PredictOptions()).labels == 3).any()
     finally:
         (trained_run / "postprocessing.json").unlink()
+
+
+@pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}")
+def test_the_real_case_predicts_on_its_own_grid_in_its_own_labels(trained_run, tmp_path, capsys):
+    """The newcomer's check: a model trained on the synthetic cohort, the real 1 mm case."""
+    out = tmp_path / "real"
+    assert main(["predict", str(REAL_CASE), "--model", str(trained_run), "--out", str(out),
+                 "--device", "cpu", "--overlap", "0"]) == 0  # fmt: skip
+    source = nib.load(str(REAL_CASE / "TCGA-FG-6692_flair.nii.gz"))
+    seg = nib.load(str(out / "TCGA-FG-6692.nii.gz"))
+    assert seg.shape == source.shape == (240, 240, 155)
+    assert np.array_equal(seg.affine, source.affine)
+    assert nib.aff2axcodes(seg.affine) == nib.aff2axcodes(source.affine)
+    assert (seg.header["qform_code"], seg.header["sform_code"]) == (
+        source.header["qform_code"], source.header["sform_code"],
+    )  # fmt: skip
+    assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 4}
