@@ -36,7 +36,7 @@ def _atomic_save(img: nib.Nifti1Image, path: Path) -> Path:
     return path
 
 
-def write_probabilities(
+def write_float_maps(
     maps: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, path: Path
 ) -> Path:
     """Write (K, X, Y, Z) float maps as a float32 NIfTI (X, Y, Z, K) on the grid of ``header``

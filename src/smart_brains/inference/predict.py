@@ -25,7 +25,7 @@ from smart_brains.data.labels import from_internal, labels_to_regions
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
 from smart_brains.errors import DataError
-from smart_brains.inference.export import write_probabilities, write_segmentation
+from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.postprocess import probabilities_to_labels, remove_small_enhancing
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.inference.tta import flip_sets, mean_and_spread, mirrored
@@ -82,9 +82,10 @@ class Predictor:
     """Trained models (one, or several to ensemble) sharing their inputs and outputs."""
 
     models: list[nn.Module]
-    cfg: TrainConfig
+    cfg: TrainConfig  # the first model's; all share modalities and outputs
     device: torch.device
     tuned_min_et_voxels: int = 0
+    windows: list[tuple[int, int, int]] | None = None  # per model; None: cfg.patch_size_vox
 
     @classmethod
     def from_checkpoints(cls, paths: Sequence[str | Path], device: str = "auto") -> Predictor:
@@ -110,9 +111,8 @@ class Predictor:
             model = build_model(cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels)
             model.load_state_dict(state["model"])
             models.append(model.to(dev).eval())
-        tuned = _run_of(files[0]).postprocessing
-        min_et = json.loads(tuned.read_text())["min_et_voxels"] if tuned.is_file() else 0
-        return cls(models, cfgs[0], dev, int(min_et))
+        windows = [cfg.patch_size_vox for cfg in cfgs]
+        return cls(models, cfgs[0], dev, _tuned_min_et(_run_of(files[0])), windows)
 
     def probabilities(
         self, normalised: np.ndarray, options: PredictOptions
@@ -120,13 +120,15 @@ class Predictor:
         """(C, x, y, z) normalised image -> mean and spread (K, x, y, z) over members, count."""
         overlap = self.cfg.sw_overlap if options.overlap is None else options.overlap
 
-        def members():
-            for model in self.models:
+        windows = self.windows or [self.cfg.patch_size_vox] * len(self.models)
 
-                def run(image: np.ndarray, model: nn.Module = model) -> np.ndarray:
+        def members():
+            for model, window in zip(self.models, windows):
+
+                def run(image: np.ndarray, model: nn.Module = model, window=window) -> np.ndarray:
                     return predict_probabilities(
-                        model, image, self.cfg.patch_size_vox, self.cfg.target, overlap,
-                        self.device, options.batch_size,
+                        model, image, window, self.cfg.target, overlap, self.device,
+                        options.batch_size,
                     )  # fmt: skip
 
                 for axes in flip_sets(options.tta):
@@ -166,7 +168,7 @@ class Predictor:
             out = out_dir / f"{case.case_id}_probabilities.npz"
             _save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
         if options.uncertainty:
-            write_probabilities(
+            write_float_maps(
                 result.spread, loaded.affine, loaded.header,
                 out_dir / f"{case.case_id}_uncertainty.nii.gz",
             )  # fmt: skip
@@ -180,6 +182,19 @@ class Predictor:
             )  # fmt: skip
         labels = from_internal(result.labels, case.convention)
         return write_segmentation(labels, loaded.affine, loaded.header, target)
+
+
+def _tuned_min_et(run: RunDir) -> int:
+    """The run's tuned small-ET threshold (``tune-postprocessing``), 0 if it has none."""
+    if not run.postprocessing.is_file():
+        return 0
+    try:
+        return int(json.loads(run.postprocessing.read_text())["min_et_voxels"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{run.postprocessing}: unreadable ({exc}); run `smart-brains tune-postprocessing "
+            f"{run.root}` again or delete the file"
+        ) from None
 
 
 def channel_names(target: str) -> np.ndarray:
