@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from smart_brains.errors import DataError
+from smart_brains.paths import atomic_path
 
 
 def make_splits(
@@ -49,9 +50,8 @@ def make_splits(
 
 
 def save_splits(splits: dict[str, Any], path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(splits, indent=2))
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(splits, indent=2))
 
 
 def load_splits(path: Path) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+
+from smart_brains.paths import atomic_path
 
 
 def segmentation_image(
@@ -29,10 +30,8 @@ def segmentation_image(
 
 def _atomic_save(img: nib.Nifti1Image, path: Path) -> Path:
     """Save to a hidden temporary file in the same folder, then rename: never a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    nib.save(img, str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        nib.save(img, str(tmp))
     return path
 
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_from_dict
 from smart_brains.data.discovery import Case, discover
-from smart_brains.data.labels import from_internal, labels_to_regions
+from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
 from smart_brains.errors import DataError
@@ -30,7 +30,7 @@ from smart_brains.inference.postprocess import probabilities_to_labels, remove_s
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.inference.tta import flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir
+from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import resolve_device
 
@@ -150,9 +150,10 @@ class Predictor:
             uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count
         )
 
-    def predict_case(self, case: Case, out_dir: Path, options: PredictOptions) -> Path | None:
+    def predict_case(self, case: Case, out_dir: Path, options: PredictOptions) -> dict:
         """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` (and the extras asked for), in the
-        case's label convention. Returns None when the output exists and is not overwritten."""
+        case's label convention. Returns {case_id, written, path, WT_cm3, TC_cm3, ET_cm3};
+        an existing output is kept (written False, volumes read from it) unless overwrite."""
         target = out_dir / f"{case.case_id}.nii.gz"
         sources = {ref.path.resolve() for ref in case.images} | (
             {case.seg.resolve()} if case.seg else set()
@@ -160,7 +161,8 @@ class Predictor:
         if target.resolve() in sources:
             raise DataError(f"{target}: would overwrite an input file; choose another --out")
         if target.exists() and not options.overwrite:
-            return None
+            return {"case_id": case.case_id, "written": False, "path": str(target),
+                    **_volumes_of(target, case.convention)}  # fmt: skip
         loaded = load_case(case, self.cfg.modalities)
         result = self.predict_image(loaded.image, options)
         names = channel_names(self.cfg.target)
@@ -181,7 +183,9 @@ class Predictor:
                 title=case.case_id,
             )  # fmt: skip
         labels = from_internal(result.labels, case.convention)
-        return write_segmentation(labels, loaded.affine, loaded.header, target)
+        write_segmentation(labels, loaded.affine, loaded.header, target)
+        volumes = tumour_volumes(result.labels, loaded.header.get_zooms()[:3])
+        return {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
 
 
 def _tuned_min_et(run: RunDir) -> int:
@@ -203,10 +207,8 @@ def channel_names(target: str) -> np.ndarray:
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     """np.savez_compressed, atomically (temporary file in the same folder, then rename)."""
-    tmp = path.with_name(f".tmp-{path.name}")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **arrays)
-    tmp.replace(path)
 
 
 def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str, float]:
@@ -246,8 +248,8 @@ def predict(
     progress: bool = True,
 ) -> pd.DataFrame:
     """Predict every case of ``data`` (a dataset folder, a case folder, or a ``Case``) into
-    ``out`` with one model or an ensemble; returns one row per case: case_id, path (None if
-    skipped as already there), and tumour volumes in cm^3 (WT, TC, ET) of the written labels.
+    ``out`` with one model or an ensemble; returns one row per case (``predict_case``):
+    case_id, written (False: already there, kept), path, tumour volumes in cm^3 (WT, TC, ET).
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
     predictor = Predictor.from_checkpoints(model_list, device)
@@ -259,17 +261,13 @@ def predict(
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
-        written = predictor.predict_case(case, out, options)
-        path = written or out / f"{case.case_id}.nii.gz"
-        rows.append({"case_id": case.case_id, "written": written is not None, "path": str(path),
-                     **_volumes_of(path, case.convention)})  # fmt: skip
+        rows.append(predictor.predict_case(case, out, options))
     return pd.DataFrame(rows)
 
 
 def _volumes_of(path: Path, convention: str) -> dict[str, float]:
+    """Tumour volumes of an existing prediction file."""
     import nibabel as nib
-
-    from smart_brains.data.labels import to_internal
 
     img = nib.load(str(path))
     labels = to_internal(np.asarray(img.dataobj), convention)

@@ -14,7 +14,7 @@ from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
 from smart_brains.inference.postprocess import probabilities_to_labels, tune_min_et_voxels
 from smart_brains.inference.predict import PredictOptions, Predictor
-from smart_brains.paths import RunDir
+from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training.loop import channel_indices
 
 
@@ -46,7 +46,6 @@ def tune_postprocessing(
         raise DataError(f"{cache}: the run's validation split has no labelled cases to tune on")
     best, scores = tune_min_et_voxels(cases)
     saved = {"min_et_voxels": best, "val_et_dice": scores, "cases": len(cases), "tta": tta}
-    tmp = run_dir.postprocessing.with_name(".tmp-postprocessing.json")
-    tmp.write_text(json.dumps(saved, indent=1))
-    tmp.replace(run_dir.postprocessing)
+    with atomic_path(run_dir.postprocessing) as tmp:
+        tmp.write_text(json.dumps(saved, indent=1))
     return saved

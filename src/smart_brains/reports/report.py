@@ -9,7 +9,6 @@ are predicted first if the predictions folder lacks them.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +21,7 @@ from smart_brains.data.loading import load_case
 from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
 from smart_brains.evaluation.evaluate import Evaluation, evaluate, prediction_path, read_pair
-from smart_brains.paths import RunDir
+from smart_brains.paths import RunDir, atomic_path
 from smart_brains.reports import figures, html
 
 
@@ -112,11 +111,9 @@ def build_report(
         sections,
         f"smart-brains {__version__}, {stamp}. Data: {data}. Predictions: {pred}.",
     )
-    target = out / "report.html"
-    tmp = out / f".tmp-{os.getpid()}-report.html"
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(target)
-    return Report(target, result)
+    with atomic_path(out / "report.html") as tmp:
+        tmp.write_text(document, encoding="utf-8")
+    return Report(out / "report.html", result)
 
 
 def _run_table(cfg, run_dir: RunDir, n_cases: int):

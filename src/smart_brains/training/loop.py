@@ -32,7 +32,7 @@ from smart_brains.evaluation.metrics import dice
 from smart_brains.inference.postprocess import probabilities_to_labels
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir
+from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training import distributed
 from smart_brains.training.augment import apply_augment
 from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
@@ -166,12 +166,10 @@ def _write_metrics(path: Path, row: dict[str, Any]) -> None:
         with path.open(newline="") as f:
             rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < row["epoch"]]
     rows.append({k: row.get(k, "") for k in METRIC_FIELDS})
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=METRIC_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(path)
 
 
 @torch.no_grad()
