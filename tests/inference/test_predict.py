@@ -151,3 +151,19 @@ def test_the_real_case_predicts_on_its_own_grid_in_its_own_labels(trained_run, t
         source.header["qform_code"], source.header["sform_code"],
     )  # fmt: skip
     assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 4}
+
+
+def test_bad_options_are_one_line_errors(trained_run, case, capsys):
+    folder = str(case.images[0].path.parent)
+    for flag in (["--overlap", "1.5"], ["--min-et-voxels", "-1"]):
+        assert main(["predict", folder, "--model", str(trained_run), "--out", "x", *flag]) == 2
+        err = capsys.readouterr().err
+        assert flag[0] in err and "Traceback" not in err
+
+
+def test_a_run_never_validated_predicts_with_its_last_checkpoint(trained_run, case, tmp_path):
+    run = tmp_path / "unvalidated"
+    shutil.copytree(trained_run, run)
+    (run / "checkpoints" / "best.pt").unlink()
+    table = predict(run, case, tmp_path / "out", device="cpu", progress=False)
+    assert table["written"].tolist() == [True]

@@ -87,3 +87,12 @@ def test_the_chromium_check_catches_a_broken_image(report, tmp_path):
     )
     probe, _ = load_in_chromium(broken)
     assert probe["undecoded"] == 1
+
+
+def test_a_run_without_a_finished_epoch_is_a_one_line_error(trained_run, tmp_path, capsys):
+    run = tmp_path / "fresh"
+    shutil.copytree(trained_run, run)
+    (run / "metrics.csv").unlink()
+    assert main(["report", str(run), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "no finished epoch" in err and "Traceback" not in err

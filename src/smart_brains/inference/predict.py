@@ -24,11 +24,11 @@ from smart_brains.data.discovery import Case, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
-from smart_brains.errors import DataError
+from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.postprocess import probabilities_to_labels, remove_small_enhancing
 from smart_brains.inference.sliding_window import predict_probabilities
-from smart_brains.inference.tta import flip_sets, mean_and_spread, mirrored
+from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training.checkpoint import load_checkpoint
@@ -61,6 +61,14 @@ class PredictOptions:
     overwrite: bool = False
     batch_size: int = 2
 
+    def __post_init__(self) -> None:
+        if self.tta not in TTA_MODES:
+            raise SmartBrainsError(f"--tta must be one of {', '.join(TTA_MODES)}, not {self.tta!r}")
+        if self.overlap is not None and not 0 <= self.overlap < 1:
+            raise SmartBrainsError(f"--overlap must be in [0, 1), not {self.overlap}")
+        if self.min_et_voxels is not None and self.min_et_voxels < 0:
+            raise SmartBrainsError(f"--min-et-voxels must be >= 0, not {self.min_et_voxels}")
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -89,12 +97,15 @@ class Predictor:
 
     @classmethod
     def from_checkpoints(cls, paths: Sequence[str | Path], device: str = "auto") -> Predictor:
-        """Load checkpoint files or run folders (a run folder gives its best.pt)."""
+        """Load checkpoint files or run folders (a run folder gives its best.pt, or its last.pt
+        if it was never validated)."""
         dev = resolve_device(device)
         files, states = [], []
         for given in paths:
             path = Path(given)
-            path = RunDir(path).best if path.is_dir() else path
+            if path.is_dir():  # a run folder: its best checkpoint, else its last
+                run = RunDir(path)
+                path = run.best if run.best.is_file() else run.last
             if not path.is_file():
                 raise DataError(f"{given}: checkpoint not found; pass a run folder or a .pt file")
             files.append(path)

@@ -49,6 +49,8 @@ def build_report(
     run_dir = RunDir(Path(run))
     if not run_dir.config.is_file():
         raise DataError(f"{run}: not a run folder (no config.yaml); pass runs/NAME")
+    if not run_dir.metrics.is_file():
+        raise DataError(f"{run}: no finished epoch yet (no metrics.csv); train it first")
     cfg = load_config(run_dir.config)
     index = read_index(cfg.cache)
     data = Path(data or index["source"])
