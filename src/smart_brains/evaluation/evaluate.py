@@ -50,10 +50,14 @@ def tumour_crop(pred: np.ndarray, ref: np.ndarray, margin: int = 4) -> tuple[sli
 
 
 def score_labels(
-    pred: np.ndarray, ref: np.ndarray, spacing_mm: tuple[float, float, float]
+    pred: np.ndarray,
+    ref: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    box: tuple[slice, ...] | None = None,
 ) -> list[dict[str, float]]:
-    """Per-region scores of internal label maps ``pred`` and ``ref`` (X, Y, Z)."""
-    box = tumour_crop(pred, ref)
+    """Per-region scores of internal label maps ``pred`` and ``ref`` (X, Y, Z), computed on
+    ``box`` (default: ``tumour_crop``)."""
+    box = tumour_crop(pred, ref) if box is None else box
     pred_r, ref_r = labels_to_regions(pred[box]), labels_to_regions(ref[box])
     outside = pred.size - pred[box].size  # background in both: true negatives
     cm3 = float(np.prod(spacing_mm)) / 1000.0
@@ -151,11 +155,8 @@ def q75(values: pd.Series) -> float:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as dicts with NaN as None, so that the JSON is strict."""
-    return [
-        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-        for row in json.loads(df.to_json(orient="records"))
-    ]
+    """Rows as dicts, NaN as None (pandas' JSON writer does that), so that the JSON is strict."""
+    return json.loads(df.to_json(orient="records"))
 
 
 def prediction_path(pred_dir: Path, case_id: str) -> Path:
@@ -218,8 +219,10 @@ def evaluate(
     rows, matrices = [], {}
     for case in cases:
         pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id))
-        rows.extend({"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing))
         box = tumour_crop(pred, ref)
+        rows.extend(
+            {"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing, box)
+        )
         matrices[case.case_id] = confusion_matrix(pred[box], ref[box])
         matrices[case.case_id][0, 0] += pred.size - pred[box].size
     return Evaluation(pd.DataFrame(rows, columns=COLUMNS), matrices)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pandas as pd
 import torch
@@ -20,8 +21,9 @@ from torch import nn
 from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_from_dict
-from smart_brains.data.discovery import Case, discover
+from smart_brains.data.discovery import Case, ImageRef, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
+from smart_brains.data.layouts import MODALITIES
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
 from smart_brains.errors import DataError, SmartBrainsError
@@ -233,9 +235,6 @@ def explicit_case(
     files: dict[str, str | Path], case_id: str | None = None, convention: str = "brats2021"
 ) -> Case:
     """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}."""
-    from smart_brains.data.discovery import ImageRef
-    from smart_brains.data.layouts import MODALITIES
-
     missing = [m for m in MODALITIES if not files.get(m)]
     if missing:
         raise DataError(f"explicit inputs need all of --t1 --t1ce --t2 --flair; missing {missing}")
@@ -278,8 +277,6 @@ def predict(
 
 def _volumes_of(path: Path, convention: str) -> dict[str, float]:
     """Tumour volumes of an existing prediction file."""
-    import nibabel as nib
-
     img = nib.load(str(path))
     labels = to_internal(np.asarray(img.dataobj), convention)
     return tumour_volumes(labels, img.header.get_zooms()[:3])

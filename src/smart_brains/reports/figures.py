@@ -8,7 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from smart_brains.data.labels import REGIONS  # noqa: E402
 
@@ -35,8 +37,6 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
 def plot_confusion(matrix, names: list[str], out_png: Path) -> Path:
     """The voxel confusion matrix (rows reference, columns prediction), coloured by the share
     of each reference row, with the counts written in the cells."""
-    import numpy as np
-
     counts = np.asarray(matrix, np.int64)
     share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
@@ -60,8 +60,6 @@ LABEL_COLOURS = {1: (0.90, 0.10, 0.10), 2: (0.15, 0.75, 0.20), 3: (1.00, 0.85, 0
 
 def tumour_centre(labels, fallback_shape) -> tuple[int, int, int]:
     """Voxel index of the tumour's centre of mass, or the volume's centre without tumour."""
-    import numpy as np
-
     idx = np.argwhere(np.asarray(labels) > 0)
     if len(idx) == 0:
         return tuple(int(s) // 2 for s in fallback_shape)
@@ -69,8 +67,6 @@ def tumour_centre(labels, fallback_shape) -> tuple[int, int, int]:
 
 
 def _rgba(labels, alpha: float = 0.45):
-    import numpy as np
-
     out = np.zeros((*labels.shape, 4), np.float32)
     for label, colour in LABEL_COLOURS.items():
         out[labels == label] = (*colour, alpha)
@@ -79,16 +75,12 @@ def _rgba(labels, alpha: float = 0.45):
 
 def _plane(volume, centre: tuple[int, int, int], axis: int):
     """The slice of ``volume`` (X, Y, Z) through ``centre`` across ``axis``, rotated for display."""
-    import numpy as np
-
     return np.rot90(np.take(volume, centre[axis], axis=axis))
 
 
 def plot_overlay(image, prediction, reference, out_png: Path, title: str = "") -> Path:
     """Three planes (axial, coronal, sagittal) through the tumour centre of ``image`` (X, Y, Z),
     with ``prediction`` (internal labels) and, if given, ``reference`` side by side."""
-    import numpy as np
-    from matplotlib.patches import Patch
 
     image = np.asarray(image, np.float32)
     maps = [("prediction", prediction)] + (
@@ -119,8 +111,6 @@ def plot_overlay(image, prediction, reference, out_png: Path, title: str = "") -
 
 def plot_score_boxes(scores: pd.DataFrame, out_png: Path) -> Path:
     """Box plots per region of Dice and HD95 (mm) over cases, each case drawn as a dot."""
-    import numpy as np
-
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, (column, label) in zip(axes, [("dice", "Dice"), ("hd95_mm", "HD95 (mm)")]):
         data = [scores.loc[scores["region"] == r, column].to_numpy() for r in REGIONS]

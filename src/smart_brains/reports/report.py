@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from smart_brains import __version__
 from smart_brains.config import load_config
 from smart_brains.data.cache import read_index
@@ -119,8 +121,6 @@ def build_report(
 
 
 def _run_table(cfg, run_dir: RunDir, n_cases: int):
-    import pandas as pd
-
     metrics = pd.read_csv(run_dir.metrics)
     rows = {
         "model": f"{cfg.model}:{cfg.preset}",
