@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nibabel as nib
@@ -10,7 +11,14 @@ import numpy as np
 import pytest
 
 SHAPE = (16, 14, 10)
-REAL_CASE = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-case" / "TCGA-FG-6692"
+# The real case lives outside the repository (../shared); $SMART_BRAINS_REAL_CASE points elsewhere
+# (CI points it at nothing once, to prove that every test using it skips without it).
+REAL_CASE = Path(
+    os.environ.get(
+        "SMART_BRAINS_REAL_CASE",
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "real-case" / "TCGA-FG-6692",
+    )
+)
 BRATS_AFFINE = np.array([[-1.0, 0, 0, 0], [0, -1.0, 0, 13], [0, 0, 1.0, 0], [0, 0, 0, 1]])
 
 
@@ -122,3 +130,18 @@ def trained_run(synthetic_cache: Path) -> Path:
         device="cpu",
     )
     return fit(cfg, progress=False).root
+
+
+@pytest.fixture
+def real_case() -> Path:
+    """The real TCGA-FG-6692 case folder; the test skips, with the reason, when it is absent."""
+    if not REAL_CASE.is_dir():
+        pytest.skip(f"real case not found at {REAL_CASE} (it lives in ../shared, outside the repository)")
+    return REAL_CASE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use ``real_case`` get the ``real_case`` marker (``-m real_case`` selects them)."""
+    for item in items:
+        if "real_case" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_case)

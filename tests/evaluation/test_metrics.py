@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from conftest import REAL_CASE
 from smart_brains.evaluation.metrics import (
     EMPTY_HD95_MM,
     confusion,
@@ -58,7 +57,6 @@ def test_confusion_counts():
     assert tp == 27 and fp == 125 - 27 and fn == 125 - 27 and tp + fp + fn + tn == a.size
 
 
-@pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}")
 def test_sensitivity_specificity():
     ref, pred = cube(), cube(lo=5, hi=9)  # 125 reference voxels, 64 predicted inside them
     sens, spec = sensitivity_specificity(pred, ref)
@@ -70,17 +68,17 @@ def test_sensitivity_specificity():
     assert sensitivity_specificity(ref, empty)[0] == 0.0
 
 
-def test_matches_official_brats_evaluation_on_the_real_case():
+def test_matches_official_brats_evaluation_on_the_real_case(real_case):
     """SOURCE.md: the official package scores isen-20 vs _seg at WT 0.9139 / 5.477 mm, ET 0.9459 / 1.0 mm."""
     import nibabel as nib
 
     from smart_brains.data.labels import labels_to_regions, to_internal
 
-    ref_img = nib.load(str(REAL_CASE / "TCGA-FG-6692_seg.nii.gz"))
+    ref_img = nib.load(str(real_case / "TCGA-FG-6692_seg.nii.gz"))
     ref = labels_to_regions(to_internal(np.asarray(ref_img.dataobj), "brats2021"))
     pred = labels_to_regions(
         to_internal(
-            np.asarray(nib.load(str(REAL_CASE / "refs" / "isen-20.nii.gz")).dataobj), "brats2021"
+            np.asarray(nib.load(str(real_case / "refs" / "isen-20.nii.gz")).dataobj), "brats2021"
         )
     )
     spacing = ref_img.header.get_zooms()[:3]

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REAL_CASE
 from smart_brains.data.discovery import discover
 from smart_brains.evaluation.evaluate import read_pair, score_labels
 
@@ -24,14 +23,13 @@ PYTHON = Path(os.environ.get("BRATS_EVAL_PYTHON", REPO / ".venv-brats" / "bin" /
 ALGORITHMS = ["isen-20", "hnfnetv1-20", "sanet0-20", "scan-20", "yixinmpl-20"]
 
 
-@pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not present at {REAL_CASE}")
-def test_dice_and_hd95_equal_the_official_package_for_five_algorithms():
+def test_dice_and_hd95_equal_the_official_package_for_five_algorithms(real_case):
     if not PYTHON.exists():
         if os.environ.get("SMART_BRAINS_REQUIRE_PARITY"):
             pytest.fail(f"no brats-evaluation environment at {PYTHON}")
         pytest.skip(f"no brats-evaluation environment at {PYTHON} (see this test's docstring)")
-    (case,) = discover(REAL_CASE.parent)
-    predictions = [REAL_CASE / "refs" / f"{name}.nii.gz" for name in ALGORITHMS]
+    (case,) = discover(real_case.parent)
+    predictions = [real_case / "refs" / f"{name}.nii.gz" for name in ALGORITHMS]
     official = json.loads(
         subprocess.run(
             [str(PYTHON), str(Path(__file__).with_name("official_brats.py")), str(case.seg)]

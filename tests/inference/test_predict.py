@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REAL_CASE
 from smart_brains.cli import main
 from smart_brains.data.discovery import discover
 from smart_brains.inference.predict import PredictOptions, Predictor, predict
@@ -136,13 +135,12 @@ def test_tuned_post_processing_is_saved_and_used(trained_run, case, tmp_path, ca
         (trained_run / "postprocessing.json").unlink()
 
 
-@pytest.mark.skipif(not REAL_CASE.is_dir(), reason=f"real case not found at {REAL_CASE}")
-def test_the_real_case_predicts_on_its_own_grid_in_its_own_labels(trained_run, tmp_path, capsys):
+def test_the_real_case_predicts_on_its_own_grid_in_its_own_labels(real_case, trained_run, tmp_path):
     """The newcomer's check: a model trained on the synthetic cohort, the real 1 mm case."""
     out = tmp_path / "real"
-    assert main(["predict", str(REAL_CASE), "--model", str(trained_run), "--out", str(out),
+    assert main(["predict", str(real_case), "--model", str(trained_run), "--out", str(out),
                  "--device", "cpu", "--overlap", "0"]) == 0  # fmt: skip
-    source = nib.load(str(REAL_CASE / "TCGA-FG-6692_flair.nii.gz"))
+    source = nib.load(str(real_case / "TCGA-FG-6692_flair.nii.gz"))
     seg = nib.load(str(out / "TCGA-FG-6692.nii.gz"))
     assert seg.shape == source.shape == (240, 240, 155)
     assert np.array_equal(seg.affine, source.affine)
