@@ -67,7 +67,7 @@ def one(
 def evaluate_time(case_dir: Path) -> tuple[float, str]:
     """Seconds to score one case (all metrics, lesion-wise included) and what was scored."""
     from smart_brains.data.discovery import discover
-    from smart_brains.evaluation.classification import confusion_matrix
+    from smart_brains.evaluation.voxel_classification import confusion_matrix
     from smart_brains.evaluation.evaluate import read_pair, score_labels
 
     (case,) = discover(case_dir)

@@ -1,59 +1,136 @@
-"""Voxel classification metrics over the four labels, as the original project reported them.
+"""Case classification scores: accuracy, balanced accuracy, per-class sensitivity and
+specificity, ROC AUC with a 95 % bootstrap interval, Brier score, confusion matrix.
 
-Classes are the internal labels 0 background, 1 NCR (necrotic/non-enhancing core), 2 ED
-(oedema), 3 ET (enhancing tumour); see ``data/labels.py``.
+Predictions are a table with one row per case: ``case_id``, ``predicted`` and one probability
+column ``p_<class>`` per class (``classes.csv``, written by ``classify predict`` and by
+``predict`` with a jointly trained model).
+
+- AUC: binary, the usual ROC AUC (the same whichever class is called positive); more classes,
+  the macro mean of one-vs-rest AUCs (scikit-learn's ``multi_class="ovr"``).
+- 95 % interval: percentile bootstrap over cases (``BOOTSTRAP`` resamples, fixed seed; resamples
+  with a single class are drawn again). An interval that contains 0.5 means "no better than chance".
+- Brier: binary, the mean squared error of the probability of the second class (scikit-learn's
+  ``brier_score_loss``; 0 is perfect, 0.25 is a constant 0.5); more classes, the mean over cases
+  of the summed squared errors over classes (Brier's original definition; 0 to 2).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    brier_score_loss,
+    confusion_matrix,
+    roc_auc_score,
+)
 
-from smart_brains.data.labels import LABEL_NAMES
-
-N_CLASSES = 4
+BOOTSTRAP = 2000
 
 
-def confusion_matrix(pred: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """(4, 4) int64 voxel counts: row = reference label, column = predicted label.
+def probability_columns(classes: list[str]) -> list[str]:
+    return [f"p_{c}" for c in classes]
 
-    ``pred`` and ``ref`` are internal label maps of equal shape (values 0..3).
+
+def classes_of(predictions: pd.DataFrame) -> list[str]:
+    """The classes of a predictions table, from its ``p_<class>`` columns, in column order."""
+    return [c[2:] for c in predictions.columns if c.startswith("p_")]
+
+
+def auc(truth: np.ndarray, probabilities: np.ndarray, classes: list[str]) -> float:
+    """ROC AUC of ``probabilities`` (N, K) for the true classes ``truth`` (N,) of strings."""
+    if len(classes) == 2:
+        return float(roc_auc_score(truth == classes[1], probabilities[:, 1]))
+    present = [k for k, c in enumerate(classes) if (truth == c).any()]
+    scores = [roc_auc_score(truth == classes[k], probabilities[:, k]) for k in present]
+    return float(np.mean(scores))
+
+
+def auc_interval(
+    truth: np.ndarray, probabilities: np.ndarray, classes: list[str], seed: int = 0
+) -> tuple[float, float]:
+    """95 % percentile-bootstrap interval of ``auc`` over cases."""
+    rng = np.random.default_rng(seed)
+    n = len(truth)
+    values = []
+    while len(values) < BOOTSTRAP:
+        idx = rng.integers(0, n, n)
+        sample = truth[idx]
+        if len(set(sample)) < 2:  # an AUC needs both sides
+            continue
+        values.append(auc(sample, probabilities[idx], classes))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def brier(truth: np.ndarray, probabilities: np.ndarray, classes: list[str]) -> float:
+    if len(classes) == 2:
+        return float(brier_score_loss(truth == classes[1], probabilities[:, 1]))
+    onehot = (truth[:, None] == np.asarray(classes)[None, :]).astype(float)
+    return float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
+
+
+@dataclass(frozen=True)
+class ClassificationScores:
+    """Scores of one set of case predictions against the truth.
+
+    Attributes:
+        summary: one row: cases, accuracy, balanced_accuracy, auc, auc_low, auc_high, brier,
+            chance (True when the AUC interval contains 0.5).
+        per_class: per class: cases, sensitivity, specificity.
+        confusion: rows = true class, columns = predicted class, case counts.
     """
-    ref = np.asarray(ref, np.int64).ravel()
-    pred = np.asarray(pred, np.int64).ravel()
-    return np.bincount(ref * N_CLASSES + pred, minlength=N_CLASSES**2).reshape(N_CLASSES, N_CLASSES)
+
+    summary: pd.DataFrame
+    per_class: pd.DataFrame
+    confusion: pd.DataFrame
+
+    def sentence(self) -> str:
+        row = self.summary.iloc[0]
+        verdict = (
+            "no better than chance (the interval contains 0.5)"
+            if row["chance"]
+            else "better than chance"
+        )
+        return (
+            f"{int(row['cases'])} cases: AUC {row['auc']:.3f} (95 % CI {row['auc_low']:.3f}-"
+            f"{row['auc_high']:.3f}), balanced accuracy {row['balanced_accuracy']:.3f}, "
+            f"accuracy {row['accuracy']:.3f}, Brier {row['brier']:.3f}: {verdict}"
+        )
 
 
-def class_metrics(matrix: np.ndarray) -> pd.DataFrame:
-    """Per-class accuracy, precision, recall, specificity, F1 and Dice from a confusion matrix.
-
-    One-vs-rest for each class: accuracy (TP+TN)/N; precision TP/(TP+FP); recall
-    TP/(TP+FN); specificity TN/(TN+FP); F1 = Dice = 2TP/(2TP+FP+FN) (the same number for
-    voxels, both reported because both are asked for). A ratio with no denominator is NaN.
-    """
-    matrix = np.asarray(matrix, np.float64)
-    total = matrix.sum()
+def score_classes(predictions: pd.DataFrame, truth: pd.Series) -> ClassificationScores:
+    """Scores of ``predictions`` (indexed by case id, see the module docstring) against
+    ``truth`` (case id -> class), over the cases both have."""
+    classes = classes_of(predictions)
+    common = [c for c in predictions.index if c in truth.index]
+    y = truth.loc[common].astype(str).to_numpy()
+    p = predictions.loc[common, probability_columns(classes)].to_numpy(dtype=float)
+    predicted = predictions.loc[common, "predicted"].astype(str).to_numpy()
+    low, high = auc_interval(y, p, classes)
+    value = auc(y, p, classes)
+    summary = pd.DataFrame([{
+        "cases": len(common),
+        "accuracy": accuracy_score(y, predicted),
+        "balanced_accuracy": balanced_accuracy_score(y, predicted),
+        "auc": value, "auc_low": low, "auc_high": high,
+        "brier": brier(y, p, classes),
+        "chance": bool(low <= 0.5 <= high),
+    }])  # fmt: skip
+    matrix = confusion_matrix(y, predicted, labels=classes)
     rows = []
-    for k in range(N_CLASSES):
+    for k, name in enumerate(classes):
         tp = matrix[k, k]
         fn = matrix[k].sum() - tp
         fp = matrix[:, k].sum() - tp
-        tn = total - tp - fn - fp
-
-        def ratio(num: float, den: float) -> float:
-            return float(num / den) if den else float("nan")
-
-        f1 = ratio(2 * tp, 2 * tp + fp + fn)
-        rows.append(
-            {
-                "class": LABEL_NAMES[k],
-                "voxels": int(tp + fn),
-                "accuracy": ratio(tp + tn, total),
-                "precision": ratio(tp, tp + fp),
-                "recall": ratio(tp, tp + fn),
-                "specificity": ratio(tn, tn + fp),
-                "f1": f1,
-                "dice": f1,
-            }
-        )
-    return pd.DataFrame(rows).set_index("class")
+        tn = matrix.sum() - tp - fn - fp
+        rows.append({
+            "class": name, "cases": int(tp + fn),
+            "sensitivity": tp / (tp + fn) if tp + fn else float("nan"),
+            "specificity": tn / (tn + fp) if tn + fp else float("nan"),
+        })  # fmt: skip
+    confusion = pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes)
+    return ClassificationScores(summary, pd.DataFrame(rows).set_index("class"), confusion)

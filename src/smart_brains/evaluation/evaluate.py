@@ -25,7 +25,7 @@ from smart_brains.data.discovery import Case, ImageRef, discover
 from smart_brains.data.labels import LABEL_NAMES, REGIONS, labels_to_regions, to_internal
 from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
 from smart_brains.errors import DataError
-from smart_brains.evaluation.classification import class_metrics, confusion_matrix
+from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
 from smart_brains.evaluation.lesions import lesion_wise
 from smart_brains.evaluation.metrics import dice, hd95, sensitivity_specificity
 
@@ -171,7 +171,7 @@ def prediction_path(pred_dir: Path, case_id: str) -> Path:
     )
 
 
-def _read_labels(path: Path, case: Case, what: str) -> tuple[np.ndarray, nib.Nifti1Image]:
+def read_label_map(path: Path, case: Case, what: str) -> tuple[np.ndarray, nib.Nifti1Image]:
     reader = VolumeReader(case)
     got = reader.volume(ImageRef(path), what)
     if got is None:
@@ -188,8 +188,8 @@ def read_pair(case: Case, pred_path: Path) -> tuple[np.ndarray, np.ndarray, tupl
     checking that the prediction lies on the reference's grid."""
     if case.seg is None:
         raise DataError(f"case {case.case_id}: no reference segmentation to evaluate against")
-    ref, ref_img = _read_labels(case.seg, case, "reference")
-    pred, pred_img = _read_labels(pred_path, case, "prediction")
+    ref, ref_img = read_label_map(case.seg, case, "reference")
+    pred, pred_img = read_label_map(pred_path, case, "prediction")
     if pred.shape != ref.shape:
         raise DataError(
             f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}"

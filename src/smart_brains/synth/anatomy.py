@@ -28,6 +28,8 @@ class Template:
     affine: np.ndarray
     centre_mm: np.ndarray  # centroid of the brain, MNI mm
     deep_wm_mm: np.ndarray  # (N, 3) MNI mm of white-matter voxels >= 12 mm inside the brain
+    junction_mm: np.ndarray  # (N, 3) grey/white junction >= 8 mm inside (metastases seed there)
+    surface_mm: np.ndarray  # (N, 3) cortex 2-5 mm inside the surface, upper two thirds (dura)
 
 
 def _template_path() -> Path:
@@ -48,13 +50,18 @@ def load_template() -> Template:
     mask = t1 > 0.05
     centre_vox = np.array(ndimage.center_of_mass(mask))
     to_mm = img.affine[:3, :3], img.affine[:3, 3]
-    inner = ndimage.distance_transform_edt(mask) >= 12
-    wm_vox = np.argwhere(inner & (t1 > 0.8))[::7]
+    depth = ndimage.distance_transform_edt(mask)
+    wm_vox = np.argwhere((depth >= 12) & (t1 > 0.8))[::7]
+    junction_vox = np.argwhere((depth >= 8) & (t1 > 0.68) & (t1 < 0.76))[::7]
+    upper = np.arange(t1.shape[2]) > t1.shape[2] / 3
+    surface_vox = np.argwhere((depth >= 2) & (depth <= 5) & upper[None, None, :])[::7]
     return Template(
         t1=t1,
         affine=img.affine,
         centre_mm=to_mm[0] @ centre_vox + to_mm[1],
         deep_wm_mm=wm_vox @ to_mm[0].T + to_mm[1],
+        junction_mm=junction_vox @ to_mm[0].T + to_mm[1],
+        surface_mm=surface_vox @ to_mm[0].T + to_mm[1],
     )
 
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from smart_brains.data.labels import from_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
+from smart_brains.paths import atomic_path
 from smart_brains.synth.anatomy import (
     load_template,
     mass_effect,
@@ -30,7 +31,13 @@ from smart_brains.synth.anatomy import (
     smooth_field,
 )
 from smart_brains.synth.render import acquire, render_modality, vessel_mask
-from smart_brains.synth.tumour import render_lesions, sample_lesions
+from smart_brains.synth.tumour import (
+    HGG_RATE,
+    TUMOUR_KINDS,
+    render_lesions,
+    sample_lesions,
+    sample_tumour_type,
+)
 
 BRATS_FIELD_OF_VIEW_MM = (240.0, 240.0, 155.0)
 
@@ -50,6 +57,7 @@ class SynthConfig:
     seed: int = 0
     spacing_mm: float = 1.0
     prefix: str = "BraTS2021"
+    version: int = 2  # 2: tumour types (glioma HGG/LGG, metastasis, meningioma) and labels.csv
 
     @property
     def shape_vox(self) -> tuple[int, int, int]:
@@ -83,7 +91,13 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
         1.5, 3.5
     )
 
-    lesions = sample_lesions(rng, warp.to_output(template.deep_wm_mm))
+    kind, grade = sample_tumour_type(rng)
+    sites = {
+        "deep_wm": warp.to_output(template.deep_wm_mm),
+        "junction": warp.to_output(template.junction_mm),
+        "surface": warp.to_output(template.surface_mm),
+    }
+    lesions = sample_lesions(rng, sites, kind, grade)
     displaced = points
     for lesion in lesions:
         displaced = mass_effect(
@@ -101,7 +115,8 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
     params = {
         "case_id": f"{cfg.prefix}_{index:05d}",
         "lesions": [asdict(lesion) for lesion in lesions],
-        "grade": "LGG" if all(les.kind == "non-enhancing" for les in lesions) else "HGG",
+        "kind": kind,
+        "grade": grade,
         "volumes_mm3": {
             name: float(np.isin(maps.labels, values).sum() * voxel_mm3)
             for name, values in (("WT", (1, 2, 3)), ("TC", (1, 3)), ("ET", (3,)))
@@ -190,5 +205,16 @@ def synth_cohort(
         manifest["cases"][params["case_id"]] = params
     manifest["config"] = asdict(cfg)
     manifest["cases"] = dict(sorted(manifest["cases"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=1))
+    manifest["class_rates"] = {
+        "kind": TUMOUR_KINDS,
+        "grade_among_gliomas": {"HGG": HGG_RATE, "LGG": round(1 - HGG_RATE, 6)},
+        "note": "grade is empty for metastasis and meningioma; classify leaves such cases out",
+    }
+    with atomic_path(out / "labels.csv") as tmp:
+        tmp.write_text(
+            "case_id,grade,kind\n"
+            + "".join(f"{c},{v['grade']},{v['kind']}\n" for c, v in manifest["cases"].items())
+        )
+    with atomic_path(manifest_path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
     return [out / f"{cfg.prefix}_{i:05d}" for i in range(n_cases)]

@@ -13,8 +13,11 @@ import numpy as np
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.synth.anatomy import smooth_field
 
-KINDS = ("necrotic", "solid", "non-enhancing")
-KIND_PROBABILITIES = (0.6, 0.2, 0.2)
+# Lesion patterns: how a lesion's core is split into enhancing and non-enhancing parts.
+PATTERNS = ("necrotic", "solid", "non-enhancing", "patchy", "homogeneous")
+# Tumour types of the cohort and their rates; gliomas are graded, the others are not.
+TUMOUR_KINDS: dict[str, float] = {"glioma": 0.6, "metastasis": 0.2, "meningioma": 0.2}
+HGG_RATE = 0.55  # share of gliomas that are high-grade
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,14 @@ class Lesion:
         centre_mm: world position of its centre.
         core_radius_mm: mean radius of the tumour core (TC).
         oedema_radius_mm: mean radius of the oedema (WT) around it.
-        kind: 'necrotic' (rim-enhancing with necrosis), 'solid' (patchy enhancement, no
-            necrosis) or 'non-enhancing' (low-grade-like, no enhancement).
+        kind: the lesion's pattern (``PATTERNS``): 'necrotic' (rim-enhancing around
+            necrosis), 'solid' (mostly enhancing, no necrosis), 'non-enhancing' (low-grade-like),
+            'patchy' (non-enhancing with small enhancing patches) or 'homogeneous' (uniformly
+            enhancing, as meningiomas are).
         rim: enhancing rim thickness as a fraction of the core radius.
         push: mass-effect strength in [0, 0.6].
+        heterogeneity: amplitude of the lesion's internal texture (high-grade tumours are more
+            heterogeneous).
     """
 
     centre_mm: tuple[float, float, float]
@@ -37,28 +44,62 @@ class Lesion:
     kind: str
     rim: float
     push: float
+    heterogeneity: float = 1.0
+
+
+def sample_tumour_type(rng: np.random.Generator) -> tuple[str, str]:
+    """(kind, grade): kind one of ``TUMOUR_KINDS``; grade 'HGG' or 'LGG' for gliomas, '' else."""
+    kind = str(rng.choice(list(TUMOUR_KINDS), p=list(TUMOUR_KINDS.values())))
+    grade = ("HGG" if rng.random() < HGG_RATE else "LGG") if kind == "glioma" else ""
+    return kind, grade
 
 
 def sample_lesions(
-    rng: np.random.Generator, candidates_mm: np.ndarray, scale: float = 1.0
+    rng: np.random.Generator, sites_mm: dict[str, np.ndarray], kind: str, grade: str
 ) -> list[Lesion]:
-    """Draw one (80 %) or two (20 %) lesions centred at random white-matter points."""
-    count = 1 if rng.random() < 0.8 else 2
-    lesions = []
-    for _ in range(count):
-        core = rng.uniform(7, 20) * scale / count**0.3
-        kind = str(rng.choice(KINDS, p=KIND_PROBABILITIES))
-        lesions.append(
-            Lesion(
-                centre_mm=tuple(float(v) for v in candidates_mm[rng.integers(len(candidates_mm))]),
-                core_radius_mm=core,
-                oedema_radius_mm=core * rng.uniform(1.4, 2.3),
-                kind=kind,
-                rim=float(rng.uniform(0.25, 0.5)),
-                push=float(rng.uniform(0.25, 0.55)),
-            )
-        )
-    return lesions
+    """Lesions of one tumour, with classes that overlap as real ones do.
+
+    Args:
+        sites_mm: candidate centres in output mm: 'deep_wm' (gliomas), 'junction' (grey/white
+            junction: metastases), 'surface' (under the dura: meningiomas).
+        kind, grade: from ``sample_tumour_type``.
+
+    HGG: one (85 %) or two lesions, necrotic with ring enhancement (70 %) or solid without
+    necrosis. LGG: one lesion, non-enhancing (75 %) or with patchy enhancement; sizes overlap
+    HGG's. Metastasis: one to four small ring-enhancing or solid nodules with large oedema.
+    Meningioma: one extra-axial, homogeneously enhancing mass with little or no oedema.
+    """
+    def at(site: str) -> tuple[float, float, float]:
+        points = sites_mm[site]
+        return tuple(float(v) for v in points[rng.integers(len(points))])
+
+    def lesion(site, core, oedema_ratio, pattern, rim, push, heterogeneity) -> Lesion:
+        return Lesion(at(site), core, core * oedema_ratio, pattern, rim, push, heterogeneity)
+
+    if kind == "metastasis":
+        count = int(rng.choice([1, 2, 3, 4], p=[0.4, 0.3, 0.2, 0.1]))
+        lesions = []
+        for _ in range(count):
+            core = rng.uniform(4, 10)
+            pattern = "necrotic" if core > 5.5 and rng.random() < 0.8 else "solid"
+            lesions.append(lesion("junction", core, rng.uniform(2.0, 3.5), pattern,
+                                  rng.uniform(0.35, 0.6), rng.uniform(0.1, 0.3), rng.uniform(0.8, 2.0)))  # fmt: skip
+        return lesions
+    if kind == "meningioma":
+        core = rng.uniform(9, 20)
+        return [lesion("surface", core, rng.uniform(1.0, 1.6), "homogeneous", 1.0,
+                       rng.uniform(0.35, 0.6), rng.uniform(0.2, 0.6))]  # fmt: skip
+    if grade == "LGG":
+        pattern = "non-enhancing" if rng.random() < 0.75 else "patchy"
+        return [lesion("deep_wm", rng.uniform(8, 21), rng.uniform(1.2, 1.9), pattern,
+                       rng.uniform(0.25, 0.5), rng.uniform(0.15, 0.4), rng.uniform(0.4, 1.2))]  # fmt: skip
+    count = 1 if rng.random() < 0.85 else 2
+    return [
+        lesion("deep_wm", rng.uniform(7, 20) / count**0.3, rng.uniform(1.4, 2.3),
+               "necrotic" if rng.random() < 0.7 else "solid", rng.uniform(0.25, 0.5),
+               rng.uniform(0.25, 0.55), rng.uniform(1.2, 2.5))
+        for _ in range(count)
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,14 +158,22 @@ def render_lesions(
         elif lesion.kind == "solid":
             et = core & (smooth_field(local_shape, rng, coarse, 3) > -0.4)
             ncr = core & ~et
+        elif lesion.kind == "patchy":
+            et = core & (smooth_field(local_shape, rng, coarse, 3) > 1.1)
+            ncr = core & ~et
+        elif lesion.kind == "homogeneous":
+            et = core
+            ncr = np.zeros(local_shape, dtype=bool)
         else:
             et = np.zeros(local_shape, dtype=bool)
             ncr = core
         region[ncr] = NCR
         region[et] = ET
-        texture[box] += np.where(oedema | core, smooth_field(local_shape, rng, coarse * 2, 1), 0)
+        texture[box] += lesion.heterogeneity * np.where(
+            oedema | core, smooth_field(local_shape, rng, coarse * 2, 1), 0
+        )
         if spacing_mm < lesion.core_radius_mm / 4:  # small satellite enhancing nodules
-            if lesion.kind != "non-enhancing" and rng.random() < 0.3:
+            if lesion.kind in ("necrotic", "solid") and rng.random() < 0.3:
                 shell = (
                     (core_level > 1.1)
                     & (core_level < 1.35)

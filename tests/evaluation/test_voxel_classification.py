@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from smart_brains.evaluation.classification import class_metrics, confusion_matrix
+from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
 
 
 def test_confusion_rows_are_reference_columns_prediction():

@@ -1,0 +1,159 @@
+"""``smart-brains classify fit|predict|evaluate``: case-level classification end to end.
+
+``fit`` extracts the features of every labelled case (from the reference segmentations, or
+from predicted ones with ``seg_dir``), cross-validates the chosen classifier and the volume
+baseline on the same folds, fits the chosen one on all cases and writes the model folder:
+
+    MODEL/model.joblib, classifier.json   the fitted pipeline and its settings
+    MODEL/features.csv                    the feature table it was fitted on
+    MODEL/cv_classes.csv                  out-of-fold predictions (the classes.csv format)
+    MODEL/cv_baseline_classes.csv         the volume baseline's out-of-fold predictions
+    MODEL/cv_summary.csv                  AUC (95 % CI), balanced accuracy, Brier of both
+    MODEL/top_features.csv                the selected features, most informative first
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from smart_brains.classification.features import feature_table
+from smart_brains.classification.labels import CaseLabels, load_labels, read_label_file
+from smart_brains.classification.models import CaseClassifier, ClassifierConfig, cross_validate
+from smart_brains.data.discovery import Case, discover
+from smart_brains.errors import DataError
+from smart_brains.evaluation.classification import ClassificationScores, score_classes
+from smart_brains.evaluation.evaluate import prediction_path
+from smart_brains.paths import atomic_path
+
+
+def _select(cases: list[Case], case_ids: list[str] | None, data: Path) -> list[Case]:
+    if not case_ids:
+        return cases
+    known = {c.case_id: c for c in cases}
+    unknown = [c for c in case_ids if c not in known]
+    if unknown:
+        raise DataError(f"{data}: no case {unknown[0]} (--cases)")
+    return [known[c] for c in case_ids]
+
+
+def _seg_paths(cases: list[Case], seg_dir: str | Path | None) -> dict[str, Path] | None:
+    if seg_dir is None:
+        return None
+    return {c.case_id: prediction_path(Path(seg_dir), c.case_id) for c in cases}
+
+
+def write_csv(table: pd.DataFrame, path: Path, index: bool = True) -> Path:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=index)
+    return path
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What ``fit_classifier`` made: the model folder, the labels used, the cross-validated
+    scores of the classifier and of the volume baseline."""
+
+    folder: Path
+    labels: CaseLabels
+    scores: ClassificationScores
+    baseline: ClassificationScores
+    classifier: CaseClassifier
+
+    def summary(self) -> pd.DataFrame:
+        both = pd.concat([self.scores.summary, self.baseline.summary], ignore_index=True)
+        both.insert(0, "model", [self.classifier.config.model, "volumes (baseline)"])
+        return both.set_index("model")
+
+
+def fit_classifier(
+    data: str | Path,
+    out: str | Path,
+    cfg: ClassifierConfig,
+    labels_file: str | Path | None = None,
+    seg_dir: str | Path | None = None,
+    layout: str | None = None,
+    case_ids: list[str] | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    features: pd.DataFrame | None = None,
+) -> FitResult:
+    """Cross-validate and fit a case classifier on ``data`` (see the module docstring).
+
+    Args:
+        features: a feature table already computed for these cases (skips extraction).
+    """
+    cfg = cfg.validate()
+    data, out = Path(data), Path(out)
+    cases = _select(discover(data, layout), case_ids, data)
+    labels = load_labels(data, cfg.target, [c.case_id for c in cases],
+                         {c.case_id: c.images[0].path.parent for c in cases}, labels_file)  # fmt: skip
+    known = [c for c in cases if labels.values[c.case_id]]
+    truth = pd.Series({c.case_id: labels.values[c.case_id] for c in known}, name=cfg.target)
+    if features is None:
+        features = feature_table(known, _seg_paths(known, seg_dir), workers=workers, progress=progress)
+    oof = cross_validate(features, truth, cfg)
+    base_cfg = dataclasses.replace(cfg, model="volumes")
+    baseline_oof = cross_validate(features, truth, base_cfg)
+    classifier = CaseClassifier.fit(features, truth, cfg)
+    result = FitResult(out, labels, score_classes(oof, truth), score_classes(baseline_oof, truth), classifier)
+    classifier.save(out)
+    write_csv(features.loc[truth.index], out / "features.csv")
+    write_csv(oof, out / "cv_classes.csv")
+    write_csv(baseline_oof, out / "cv_baseline_classes.csv")
+    write_csv(truth.to_frame(), out / "labels_used.csv")
+    write_csv(result.summary(), out / "cv_summary.csv")
+    write_csv(classifier.top_features(), out / "top_features.csv", index=False)
+    return result
+
+
+def predict_classes(
+    data: str | Path,
+    model: str | Path,
+    out: str | Path,
+    seg_dir: str | Path | None = None,
+    layout: str | None = None,
+    case_ids: list[str] | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Classify every case of ``data`` with the model folder ``model``; writes and returns
+    ``out/classes.csv``."""
+    classifier = CaseClassifier.load(model)
+    data = Path(data)
+    cases = _select(discover(data, layout), case_ids, data)
+    features = feature_table(cases, _seg_paths(cases, seg_dir), workers=workers, progress=progress)
+    table = classifier.predict(features)
+    write_csv(table, Path(out) / "classes.csv")
+    return table
+
+
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no predictions file; make one with `smart-brains classify predict`")
+    table = pd.read_csv(path, dtype={"case_id": str, "predicted": str}).set_index("case_id")
+    if "predicted" not in table.columns or not any(c.startswith("p_") for c in table.columns):
+        raise DataError(f"{path}: expected columns case_id, predicted and p_<class> per class")
+    return table
+
+
+def evaluate_classes(
+    predictions_csv: str | Path, labels_file: str | Path, target: str, out: str | Path | None = None
+) -> tuple[ClassificationScores, Path]:
+    """Score ``classes.csv`` against the labels; writes ``summary.csv``, ``per_class.csv``,
+    ``confusion.csv`` into ``out`` (default: a ``classification`` folder beside the CSV)."""
+    predictions = read_predictions(predictions_csv)
+    labels = read_label_file(labels_file, target, list(predictions.index), other_rows=True)
+    known = pd.Series(labels.known)
+    if known.empty:
+        raise DataError(f"{labels_file}: none of the predicted cases has a {target}")
+    scores = score_classes(predictions.loc[known.index], known)
+    folder = Path(out) if out else Path(predictions_csv).parent / "classification"
+    write_csv(scores.summary, folder / "summary.csv", index=False)
+    write_csv(scores.per_class, folder / "per_class.csv")
+    write_csv(scores.confusion, folder / "confusion.csv")
+    return scores, folder

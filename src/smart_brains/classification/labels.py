@@ -1,0 +1,256 @@
+"""Case-level labels (grade, tumour type, MGMT, or any column a user supplies), read from where
+users already have them, with nothing renamed:
+
+- a CSV given with ``--labels``: a case-id column and the ``--target`` column. Ids are read as
+  text, so the RSNA-MICCAI task 2 ids ``00002`` stay ``00002`` and match ``BraTS2021_00002``;
+- BraTS 2020's ``name_mapping.csv`` (``Grade``, ``BraTS_2017_subject_ID`` ...
+  ``BraTS_2020_subject_ID``), recognised by its columns; for BraTS 2021 cases its grades are
+  reached through BraTS 2021's ``BraTS21-17_Mapping.csv`` (``BraTS2021`` -> ``BraTS2020``),
+  found beside either file or in the dataset folder;
+- BraTS 2019/2020 training folders ``HGG/`` and ``LGG/`` (target ``grade``);
+- BraTS 2023+ case-id prefixes ``BraTS-GLI-`` ``-SSA-`` ``-PED-`` ``-MEN-`` ``-MET-``
+  (target ``kind``).
+
+An empty value means "not known": such cases are left out of fitting and scoring, and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from smart_brains.errors import DataError
+
+ID_COLUMNS = ("case_id", "BraTS21ID", "BraTS2021", "ID", "id", "subject_id", "Subject")
+NAME_MAPPING_IDS = tuple(f"BraTS_{y}_subject_ID" for y in (2020, 2019, 2018, 2017))
+MAPPING_2021 = "BraTS21-17_Mapping.csv"
+NAME_MAPPING = "name_mapping.csv"
+GRADE_FOLDERS = ("HGG", "LGG")
+# BraTS 2023+ sub-challenge prefix -> tumour type.
+PREFIX_KINDS = {
+    "GLI": "glioma",
+    "SSA": "glioma",
+    "PED": "paediatric-glioma",
+    "MEN": "meningioma",
+    "MET": "metastasis",
+}
+_PREFIX = re.compile(r"^BraTS-(GLI|SSA|PED|MEN|MET)-")
+_BRATS23_PATIENT = re.compile(r"^(BraTS-[A-Z]+-\d+)-\d+$")
+
+
+@dataclass(frozen=True)
+class CaseLabels:
+    """One target's class per case.
+
+    Attributes:
+        target: the column's name (``grade``, ``kind``, ``MGMT_value``...).
+        values: case id -> class; ``""`` where the class is not known.
+        source: where the labels came from, for messages and reports.
+    """
+
+    target: str
+    values: dict[str, str]
+    source: str
+
+    @property
+    def known(self) -> dict[str, str]:
+        return {k: v for k, v in self.values.items() if v != ""}
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.known.values()))
+
+    @property
+    def left_out(self) -> int:
+        return len(self.values) - len(self.known)
+
+
+def patient_id(case_id: str) -> str:
+    """The patient a case belongs to: BraTS 2023+ ``BraTS-GLI-00123-001`` (time point 001 of
+    patient 00123) -> ``BraTS-GLI-00123``; any other id is its own patient."""
+    match = _BRATS23_PATIENT.match(case_id)
+    return match.group(1) if match else case_id
+
+
+def _a_few(ids: Sequence[str]) -> str:
+    shown = ", ".join(sorted(ids)[:3])
+    return shown + (", ..." if len(ids) > 3 else "")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"{path}: labels file not found")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.empty:
+        raise DataError(f"{path}: no rows; expected a case-id column and a label column")
+    return table.apply(lambda col: col.str.strip())
+
+
+def _id_key(label_id: str, case_ids: set[str]) -> str:
+    """The case id a label file's id names: itself, or for all-digit ids (RSNA ``00002``) the
+    BraTS 2021 case of that number."""
+    if label_id in case_ids or not label_id.isdigit():
+        return label_id
+    return f"BraTS2021_{int(label_id):05d}"
+
+
+def _find(name: str, *folders: Path) -> Path | None:
+    for folder in folders:
+        for candidate in (folder / name, *folder.glob(f"*/{name}")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _from_name_mapping(
+    table: pd.DataFrame, path: Path, target: str, case_ids: list[str], data_root: Path | None
+) -> dict[str, str]:
+    """BraTS 2020's grades by every id year; BraTS 2021 ids through BraTS21-17_Mapping.csv."""
+    column = "Grade" if target.lower() == "grade" else target
+    if column not in table.columns:
+        raise DataError(f"{path}: no column {target!r} (a BraTS name_mapping.csv has 'Grade')")
+    by_id: dict[str, str] = {}
+    for id_column in NAME_MAPPING_IDS:
+        if id_column in table.columns:
+            by_id.update({i: g for i, g in zip(table[id_column], table[column]) if i and i != "NA"})
+    if any(c.startswith("BraTS2021_") for c in case_ids):
+        mapping = _find(MAPPING_2021, path.parent, *([data_root] if data_root else []))
+        if mapping is None:
+            raise DataError(
+                f"{path}: BraTS 2021 cases need {MAPPING_2021} (from the BraTS 2021 download) "
+                "beside this file or in the dataset folder to reach their BraTS 2020 grades"
+            )
+        link = _read_csv(mapping)
+        if not {"BraTS2021", "BraTS2020"} <= set(link.columns):
+            raise DataError(f"{mapping}: expected columns BraTS2021 and BraTS2020")
+        by_id.update(
+            {new: by_id[old] for new, old in zip(link["BraTS2021"], link["BraTS2020"]) if old in by_id}
+        )
+    return {c: by_id.get(c, "") for c in case_ids}
+
+
+def read_label_file(
+    path: str | Path,
+    target: str,
+    case_ids: list[str],
+    data_root: Path | None = None,
+    other_rows: bool = False,
+) -> CaseLabels:
+    """Labels of ``case_ids`` from the CSV at ``path`` (see the module docstring).
+
+    ``other_rows``: rows for cases outside ``case_ids`` are ignored (scoring a subset)
+    instead of being an error.
+
+    Raises:
+        DataError: a missing or unreadable file, no id or target column, an empty or
+            duplicated id, ids that match no case or cases the file does not list, one class.
+    """
+    path = Path(path)
+    table = _read_csv(path)
+    if "Grade" in table.columns and NAME_MAPPING_IDS[0] in table.columns:
+        values = _from_name_mapping(table, path, target, case_ids, data_root)
+        labels = CaseLabels(target, values, f"{path} (BraTS name mapping)")
+        known = len(labels.known)
+        if known == 0:
+            raise DataError(f"{path}: none of the {len(case_ids)} cases has a grade in this file")
+        return _check_classes(labels, path)
+    id_column = next((c for c in ID_COLUMNS if c in table.columns), None)
+    if id_column is None:
+        raise DataError(
+            f"{path}: no case-id column; name it one of {', '.join(ID_COLUMNS)} "
+            f"(columns are {', '.join(table.columns)})"
+        )
+    if target not in table.columns:
+        others = [c for c in table.columns if c != id_column]
+        raise DataError(f"{path}: no column {target!r} for --target; choose from {', '.join(others)}")
+    empty = [i + 2 for i, v in enumerate(table[id_column]) if not v]
+    if empty:
+        raise DataError(f"{path}: line {empty[0]} has an empty {id_column} ({len(empty)} such lines)")
+    wanted = set(case_ids)
+    keys = [_id_key(i, wanted) for i in table[id_column]]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise DataError(
+            f"{path}: {len(duplicated)} case ids appear more than once ({_a_few(duplicated)}); "
+            "keep one row per case"
+        )
+    unknown = [k for k in keys if k not in wanted]
+    if unknown and not other_rows:
+        raise DataError(
+            f"{path}: {len(unknown)} ids match no case of the dataset ({_a_few(unknown)}); "
+            "remove those rows or point at the dataset they belong to"
+        )
+    values = dict(zip(keys, table[target]))
+    missing = [c for c in case_ids if c not in values]
+    if missing:
+        raise DataError(
+            f"{path}: {len(missing)} cases of the dataset are not listed ({_a_few(missing)}); "
+            f"add them (an empty {target} leaves a case out) or pass --cases"
+        )
+    return _check_classes(CaseLabels(target, {c: values[c] for c in case_ids}, str(path)), path)
+
+
+def _check_classes(labels: CaseLabels, where: Path | str) -> CaseLabels:
+    if len(labels.classes) < 2:
+        found = labels.classes[0] if labels.classes else "none"
+        raise DataError(
+            f"{where}: {labels.target} has one class only ({found}) among {len(labels.known)} "
+            "labelled cases; a classifier needs at least two"
+        )
+    return labels
+
+
+def labels_from_dataset(
+    root: Path, target: str, case_ids: list[str], folders: dict[str, Path]
+) -> CaseLabels:
+    """Labels the dataset itself carries, for ``target`` ``grade`` or ``kind``.
+
+    Args:
+        root: dataset folder.
+        target: ``grade`` (HGG/LGG folders, else a ``name_mapping.csv`` in ``root``) or
+            ``kind`` (BraTS 2023+ case-id prefixes).
+        case_ids: the cases to label.
+        folders: case id -> the folder holding its images (for HGG/LGG).
+    """
+    if target == "grade":
+        graded = {}
+        for case_id in case_ids:
+            parts = folders[case_id].resolve().relative_to(root.resolve()).parts
+            graded[case_id] = next((p for p in parts if p in GRADE_FOLDERS), "")
+        if any(graded.values()):
+            return _check_classes(CaseLabels(target, graded, f"{root} (HGG/ and LGG/ folders)"), root)
+        mapping = _find(NAME_MAPPING, root)
+        if mapping is not None:
+            return read_label_file(mapping, target, case_ids, root)
+    if target == "kind":
+        kinds = {c: PREFIX_KINDS[m.group(1)] if (m := _PREFIX.match(c)) else "" for c in case_ids}
+        if any(kinds.values()):
+            return _check_classes(CaseLabels(target, kinds, f"{root} (BraTS 2023+ case-id prefixes)"), root)
+    raise DataError(
+        f"{root}: the dataset carries no {target!r} labels (HGG/LGG folders, name_mapping.csv or "
+        f"BraTS 2023+ prefixes); give them with --labels FILE.csv"
+    )
+
+
+def load_labels(
+    root: Path,
+    target: str,
+    case_ids: list[str],
+    folders: dict[str, Path],
+    labels_file: str | Path | None = None,
+) -> CaseLabels:
+    """``--labels FILE`` if given, else ``root/labels.csv`` if present (the embedded cohort's),
+    else the labels the dataset carries."""
+    if labels_file is None and (root / "labels.csv").is_file():
+        labels_file = root / "labels.csv"
+    if labels_file is not None:
+        return read_label_file(labels_file, target, case_ids, root)
+    return labels_from_dataset(root, target, case_ids, folders)

@@ -1,0 +1,210 @@
+"""Case classifiers on feature tables: radiomics and the volume baseline, one interface.
+
+Every model is a scikit-learn pipeline fitted as a whole inside each cross-validation fold, so
+imputation, scaling and feature selection never see the fold's held-out cases:
+
+    median imputation -> drop constant features -> standard scaling -> [SelectKBest (ANOVA F)]
+    -> estimator -> sigmoid calibration (CalibratedClassifierCV, internal 3-fold)
+
+- ``radiomics``: every feature (``features.py``), the ``n_features`` best by ANOVA F, then an
+  L2 logistic regression (``estimator="logistic"``, classes balanced) or a random forest
+  (``"forest"``).
+- ``volumes``: the baseline, a logistic regression on the WT, TC and ET volumes alone.
+
+Folds are stratified by class and grouped by patient (``labels.patient_id``): time points of one
+BraTS 2023+ patient never straddle training and testing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.feature_selection import SelectKBest, VarianceThreshold, f_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from smart_brains.classification.features import VOLUME_FEATURES
+from smart_brains.classification.labels import patient_id
+from smart_brains.errors import DataError
+from smart_brains.evaluation.classification import probability_columns
+
+MODELS = ("radiomics", "volumes")
+ESTIMATORS = ("logistic", "forest")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """A case classifier's settings, saved with it.
+
+    Attributes:
+        target: the label column (``grade``, ``kind``...).
+        model: ``radiomics`` or ``volumes`` (the baseline).
+        estimator: ``logistic`` or ``forest`` (radiomics only; the baseline is logistic).
+        n_features: features kept by SelectKBest (radiomics).
+        folds: cross-validation folds (fewer when a class has fewer cases).
+        seed: seed of folds, forest and bootstrap.
+    """
+
+    target: str = "grade"
+    model: str = "radiomics"
+    estimator: str = "logistic"
+    n_features: int = 20
+    folds: int = 5
+    seed: int = 0
+
+    def validate(self) -> ClassifierConfig:
+        if self.model not in MODELS:
+            raise DataError(f"--classifier {self.model}: choose from {', '.join(MODELS)}")
+        if self.estimator not in ESTIMATORS:
+            raise DataError(f"--estimator {self.estimator}: choose from {', '.join(ESTIMATORS)}")
+        if self.folds < 2:
+            raise DataError(f"--folds {self.folds}: need at least 2")
+        if self.n_features < 1:
+            raise DataError(f"--n-features {self.n_features}: need at least 1")
+        return self
+
+
+def select_columns(features: pd.DataFrame, cfg: ClassifierConfig) -> pd.DataFrame:
+    """The columns ``cfg.model`` uses."""
+    return features[list(VOLUME_FEATURES)] if cfg.model == "volumes" else features
+
+
+def build_pipeline(cfg: ClassifierConfig, n_columns: int, smallest_class: int) -> Pipeline:
+    """An unfitted pipeline (see the module docstring) for ``n_columns`` features, calibrated
+    with as many internal folds as the smallest class allows (at most 3; none below 2)."""
+    steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+        ("constant", VarianceThreshold()),
+        ("scale", StandardScaler()),
+    ]
+    if cfg.model == "radiomics":
+        steps.append(("select", SelectKBest(f_classif, k=min(cfg.n_features, n_columns))))
+    if cfg.model == "radiomics" and cfg.estimator == "forest":
+        estimator: Any = RandomForestClassifier(
+            n_estimators=300, min_samples_leaf=2, class_weight="balanced", random_state=cfg.seed
+        )
+    else:
+        estimator = LogisticRegression(C=0.3, class_weight="balanced", max_iter=5000)
+    calibration_folds = min(3, smallest_class)
+    if calibration_folds >= 2:
+        estimator = CalibratedClassifierCV(estimator, method="sigmoid", cv=calibration_folds)
+    steps.append(("model", estimator))
+    return Pipeline(steps)
+
+
+def _probabilities(pipeline: Pipeline, x: pd.DataFrame, classes: list[str]) -> np.ndarray:
+    """(N, K) probabilities in the order of ``classes`` (a class unseen in training: 0)."""
+    raw = pipeline.predict_proba(x)
+    out = np.zeros((len(x), len(classes)))
+    for j, name in enumerate(pipeline.classes_):
+        out[:, classes.index(str(name))] = raw[:, j]
+    return out
+
+
+def prediction_table(case_ids: list[str], probabilities: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """``classes.csv`` rows: case_id (index), predicted, one ``p_<class>`` column per class."""
+    table = pd.DataFrame(probabilities, index=pd.Index(case_ids, name="case_id"),
+                         columns=probability_columns(classes))  # fmt: skip
+    table.insert(0, "predicted", [classes[k] for k in probabilities.argmax(1)])
+    return table
+
+
+def cross_validate(features: pd.DataFrame, truth: pd.Series, cfg: ClassifierConfig) -> pd.DataFrame:
+    """Out-of-fold predictions of every case of ``truth`` (case id -> class): each case is
+    predicted by a pipeline fitted on the other folds only."""
+    x = select_columns(features.loc[truth.index], cfg)
+    y = truth.astype(str).to_numpy()
+    classes = sorted(set(y))
+    counts = pd.Series(y).value_counts()
+    folds = min(cfg.folds, int(counts.min()))
+    if folds < 2:
+        raise DataError(
+            f"{cfg.target}: class {counts.idxmin()!r} has {counts.min()} case; "
+            "cross-validation needs at least 2 cases of every class"
+        )
+    groups = [patient_id(c) for c in truth.index]
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+    probabilities = np.zeros((len(y), len(classes)))
+    for train, test in splitter.split(x, y, groups):
+        smallest = int(pd.Series(y[train]).value_counts().min())
+        pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x.iloc[train], y[train])
+        probabilities[test] = _probabilities(pipeline, x.iloc[test], classes)
+    return prediction_table(list(truth.index), probabilities, classes)
+
+
+@dataclass
+class CaseClassifier:
+    """A fitted classifier: the pipeline, its settings, classes and the feature columns."""
+
+    config: ClassifierConfig
+    pipeline: Pipeline
+    classes: list[str]
+    columns: list[str]
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame, truth: pd.Series, cfg: ClassifierConfig) -> CaseClassifier:
+        x = select_columns(features.loc[truth.index], cfg)
+        y = truth.astype(str).to_numpy()
+        smallest = int(pd.Series(y).value_counts().min())
+        pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x, y)
+        return cls(cfg, pipeline, sorted(set(y)), list(x.columns))
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """``classes.csv`` rows for every case of ``features`` (missing columns: NaN, imputed)."""
+        x = features.reindex(columns=self.columns)
+        return prediction_table(list(features.index), _probabilities(self.pipeline, x, self.classes), self.classes)
+
+    def top_features(self, n: int = 15) -> pd.DataFrame:
+        """The selected features with their ANOVA F score (radiomics), highest first."""
+        pipe = self.pipeline
+        names = np.asarray(self.columns)
+        names = names[pipe.named_steps["constant"].get_support()]
+        if "select" in pipe.named_steps:
+            select = pipe.named_steps["select"]
+            table = pd.DataFrame({"feature": names, "f_score": select.scores_})
+            table = table[select.get_support()]
+        else:
+            table = pd.DataFrame({"feature": names, "f_score": np.nan})
+        return table.sort_values("f_score", ascending=False).head(n).reset_index(drop=True)
+
+    def save(self, folder: Path) -> None:
+        """``model.joblib`` (the pipeline: a pickle, load only models you made) and
+        ``classifier.json`` (settings, classes, columns)."""
+        import joblib
+
+        from smart_brains.paths import atomic_path
+
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / "model.joblib") as tmp:
+            joblib.dump(self.pipeline, tmp)
+        meta = {"config": dataclasses.asdict(self.config), "classes": self.classes, "columns": self.columns}
+        with atomic_path(folder / "classifier.json") as tmp:
+            tmp.write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> CaseClassifier:
+        import joblib
+
+        folder = Path(folder)
+        meta_path = folder / "classifier.json"
+        if not meta_path.is_file() or not (folder / "model.joblib").is_file():
+            raise DataError(
+                f"{folder}: not a classifier folder (no classifier.json and model.joblib); "
+                "make one with `smart-brains classify fit`"
+            )
+        meta = json.loads(meta_path.read_text())
+        return cls(
+            ClassifierConfig(**meta["config"]), joblib.load(folder / "model.joblib"),
+            meta["classes"], meta["columns"],
+        )  # fmt: skip
