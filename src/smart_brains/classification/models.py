@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,14 @@ class ClassifierConfig:
         if self.n_features < 1:
             raise DataError(f"--n-features {self.n_features}: need at least 1")
         return self
+
+
+@contextmanager
+def _quiet():
+    """Silence scikit-learn's notes on features constant within a fold (they are dropped)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="sklearn.feature_selection")
+        yield
 
 
 def select_columns(features: pd.DataFrame, cfg: ClassifierConfig) -> pd.DataFrame:
@@ -133,12 +143,18 @@ def cross_validate(features: pd.DataFrame, truth: pd.Series, cfg: ClassifierConf
             f"{cfg.target}: class {counts.idxmin()!r} has {counts.min()} case; "
             "cross-validation needs at least 2 cases of every class"
         )
+    if not (x.nunique() > 1).any():
+        raise DataError(
+            f"{cfg.target}: every {cfg.model} feature has the same value in every case; "
+            "nothing to learn from (are the segmentations all alike?)"
+        )
     groups = [patient_id(c) for c in truth.index]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
     probabilities = np.zeros((len(y), len(classes)))
     for train, test in splitter.split(x, y, groups):
         smallest = int(pd.Series(y[train]).value_counts().min())
-        pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x.iloc[train], y[train])
+        with _quiet():
+            pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x.iloc[train], y[train])
         probabilities[test] = _probabilities(pipeline, x.iloc[test], classes)
     return prediction_table(list(truth.index), probabilities, classes)
 
@@ -157,7 +173,8 @@ class CaseClassifier:
         x = select_columns(features.loc[truth.index], cfg)
         y = truth.astype(str).to_numpy()
         smallest = int(pd.Series(y).value_counts().min())
-        pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x, y)
+        with _quiet():
+            pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x, y)
         return cls(cfg, pipeline, sorted(set(y)), list(x.columns))
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,49 @@
+"""classify fit -> predict -> evaluate from the command line on a BraTS 2019/2020-style folder
+with HGG/ and LGG/ (labels carried by the layout) and on the embedded cohort's labels.csv."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from conftest import encode, fake_volumes, make_suffixed, save
+from smart_brains.cli import main
+from smart_brains.synth.cohort import synth_cohort
+
+
+def test_hgg_lgg_folders_fit_predict_evaluate(tmp_path, capsys):
+    root = tmp_path / "MICCAI_BraTS2020_TrainingData"
+    for i in range(8):
+        grade = "HGG" if i % 2 else "LGG"
+        folder = make_suffixed(root / grade, f"BraTS20_Training_{i:03d}", seed=i)
+        labels = fake_volumes(i)[1]
+        labels[7:9, 6:8, 4 : 5 + i % 2] = 3  # high grade: more enhancing tumour
+        labels[5 : 6 + i // 2, 5:9, 3:7] = 2  # sizes vary
+        save(encode(labels, "brats2021"), folder / f"BraTS20_Training_{i:03d}_seg.nii.gz")
+    model, out = tmp_path / "model", tmp_path / "pred"
+    assert main(["classify", "fit", str(root), "--out", str(model), "--folds", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "HGG/ and LGG/ folders" in text and "volumes (baseline)" in text
+    summary = pd.read_csv(model / "cv_summary.csv")
+    assert list(summary["model"]) == ["radiomics", "volumes (baseline)"]
+    assert json.loads((model / "classifier.json").read_text())["classes"] == ["HGG", "LGG"]
+    assert main(["classify", "predict", str(root), "--model", str(model), "--out", str(out)]) == 0
+    classes = pd.read_csv(out / "classes.csv", dtype=str)
+    assert list(classes.columns) == ["case_id", "predicted", "p_HGG", "p_LGG"]
+    assert np.allclose(classes[["p_HGG", "p_LGG"]].astype(float).sum(axis=1), 1.0)
+    labels = tmp_path / "grades.csv"
+    labels.write_text("case_id,grade\n" + "".join(f"BraTS20_Training_{i:03d},{'HGG' if i % 2 else 'LGG'}\n" for i in range(8)))
+    assert main(["classify", "evaluate", str(out / "classes.csv"), "--labels", str(labels)]) == 0
+    assert "AUC" in capsys.readouterr().out
+    assert set(pd.read_csv(out / "classification" / "summary.csv").columns) >= {"auc", "auc_low", "brier"}
+
+
+def test_the_cohort_writes_labels_with_grades_for_gliomas_only(tmp_path):
+    synth_cohort(tmp_path, n_cases=6, seed=2, spacing_mm=4.0, progress=False)
+    labels = pd.read_csv(tmp_path / "labels.csv", dtype=str, keep_default_na=False)
+    manifest = json.loads((tmp_path / "cohort.json").read_text())
+    assert list(labels.columns) == ["case_id", "grade", "kind"] and len(labels) == 6
+    for _, row in labels.iterrows():
+        assert row["kind"] == manifest["cases"][row["case_id"]]["kind"]
+        assert (row["grade"] in ("HGG", "LGG")) == (row["kind"] == "glioma")
+    assert set(manifest["class_rates"]["kind"]) == {"glioma", "metastasis", "meningioma"}
