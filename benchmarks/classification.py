@@ -13,7 +13,6 @@ rows use segmentations of cases the segmentation model never saw. Classifiers ar
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import time
@@ -64,7 +63,9 @@ def main() -> None:
 
     rows, timing = [], {}
     for source, seg_dir in (("reference", None), ("predicted", work / "pred")):
-        seg_paths = {c.case_id: work / "pred" / f"{c.case_id}.nii.gz" for c in cases} if seg_dir else None
+        seg_paths = (
+            {c.case_id: work / "pred" / f"{c.case_id}.nii.gz" for c in cases} if seg_dir else None
+        )
         started = time.perf_counter()
         table = feature_table(cases, seg_paths, workers=1)
         timing[source] = (time.perf_counter() - started) / len(cases)

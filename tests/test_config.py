@@ -21,8 +21,8 @@ def test_yaml_then_overrides(tmp_path):
 def test_round_trip_through_dict():
     cfg = TrainConfig(cache="c", loss="dice_ce")
     assert config_from_dict(config_to_dict(cfg)) == cfg
-    assert cfg.target == "labels" and cfg.out_channels == 4
-    assert TrainConfig().target == "regions"
+    assert cfg.output.name == "labels" and cfg.out_channels == 4
+    assert TrainConfig().output.name == "regions"
 
 
 @pytest.mark.parametrize(

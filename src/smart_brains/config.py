@@ -11,9 +11,8 @@ import yaml
 
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
+from smart_brains.models.outputs import LOSSES, SegmentationOutput, output_for_loss
 
-LOSSES = ("dice_bce", "dice", "bce", "ce", "dice_ce", "mdice")
-LABEL_LOSSES = ("ce", "dice_ce", "mdice")  # a 4-label softmax head; the rest: 3 region sigmoids
 OPTIMIZERS = ("adamw", "sgd")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # Patch and batch of each size preset when the config does not set them.
@@ -97,13 +96,13 @@ class TrainConfig:
     sw_overlap: float = 0.25
 
     @property
-    def target(self) -> str:
-        """'labels' for softmax losses, 'regions' otherwise."""
-        return "labels" if self.loss in LABEL_LOSSES else "regions"
+    def output(self) -> SegmentationOutput:
+        """What the segmentation head outputs (``models/outputs.py``), decided by the loss."""
+        return output_for_loss(self.loss)
 
     @property
     def out_channels(self) -> int:
-        return 4 if self.target == "labels" else 3
+        return self.output.channels
 
     def validate(self) -> TrainConfig:
         """Return self with preset defaults filled in, or raise DataError naming the first

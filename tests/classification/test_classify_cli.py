@@ -32,10 +32,17 @@ def test_hgg_lgg_folders_fit_predict_evaluate(tmp_path, capsys):
     assert list(classes.columns) == ["case_id", "predicted", "p_HGG", "p_LGG"]
     assert np.allclose(classes[["p_HGG", "p_LGG"]].astype(float).sum(axis=1), 1.0)
     labels = tmp_path / "grades.csv"
-    labels.write_text("case_id,grade\n" + "".join(f"BraTS20_Training_{i:03d},{'HGG' if i % 2 else 'LGG'}\n" for i in range(8)))
+    labels.write_text(
+        "case_id,grade\n"
+        + "".join(f"BraTS20_Training_{i:03d},{'HGG' if i % 2 else 'LGG'}\n" for i in range(8))
+    )
     assert main(["classify", "evaluate", str(out / "classes.csv"), "--labels", str(labels)]) == 0
     assert "AUC" in capsys.readouterr().out
-    assert set(pd.read_csv(out / "classification" / "summary.csv").columns) >= {"auc", "auc_low", "brier"}
+    assert set(pd.read_csv(out / "classification" / "summary.csv").columns) >= {
+        "auc",
+        "auc_low",
+        "brier",
+    }
 
 
 def test_the_cohort_writes_labels_with_grades_for_gliomas_only(tmp_path):

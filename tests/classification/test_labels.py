@@ -21,14 +21,24 @@ def write(path, text):
 
 
 def test_rsna_ids_stay_text_and_match_brats2021_cases(tmp_path):
-    csv = write(tmp_path / "train_labels.csv", "BraTS21ID,MGMT_value\n00002,1\n00003,0\n00005,1\n00006,0\n")
+    csv = write(
+        tmp_path / "train_labels.csv", "BraTS21ID,MGMT_value\n00002,1\n00003,0\n00005,1\n00006,0\n"
+    )
     labels = read_label_file(csv, "MGMT_value", IDS)
-    assert labels.values == {"BraTS2021_00002": "1", "BraTS2021_00003": "0", "BraTS2021_00005": "1", "BraTS2021_00006": "0"}
+    assert labels.values == {
+        "BraTS2021_00002": "1",
+        "BraTS2021_00003": "0",
+        "BraTS2021_00005": "1",
+        "BraTS2021_00006": "0",
+    }
     assert labels.classes == ["0", "1"]
 
 
 def test_empty_target_leaves_a_case_out_and_is_counted(tmp_path):
-    csv = write(tmp_path / "l.csv", "case_id,grade\n" + "".join(f"{c},{g}\n" for c, g in zip(IDS, ["HGG", "", "LGG", "HGG"])))
+    csv = write(
+        tmp_path / "l.csv",
+        "case_id,grade\n" + "".join(f"{c},{g}\n" for c, g in zip(IDS, ["HGG", "", "LGG", "HGG"])),
+    )
     labels = read_label_file(csv, "grade", IDS)
     assert labels.left_out == 1 and sorted(labels.known) == [IDS[0], IDS[2], IDS[3]]
 
@@ -36,17 +46,31 @@ def test_empty_target_leaves_a_case_out_and_is_counted(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00002,LGG\nBraTS2021_00003,LGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\n", "more than once"),
+        (
+            "case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00002,LGG\nBraTS2021_00003,LGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\n",
+            "more than once",
+        ),
         ("case_id,grade\n,HGG\nBraTS2021_00003,LGG\n", "empty case_id"),
-        ("case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,LGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\nBraTS2021_09999,LGG\n", "1 ids match no case"),
-        ("case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,LGG\n", "2 cases of the dataset are not listed (BraTS2021_00005, BraTS2021_00006)"),
-        ("case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,HGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\n", "one class only (HGG)"),
+        (
+            "case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,LGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\nBraTS2021_09999,LGG\n",
+            "1 ids match no case",
+        ),
+        (
+            "case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,LGG\n",
+            "2 cases of the dataset are not listed (BraTS2021_00005, BraTS2021_00006)",
+        ),
+        (
+            "case_id,grade\nBraTS2021_00002,HGG\nBraTS2021_00003,HGG\nBraTS2021_00005,HGG\nBraTS2021_00006,HGG\n",
+            "one class only (HGG)",
+        ),
         ("case_id,kind\nBraTS2021_00002,glioma\n", "no column 'grade'"),
         ("subject,grade\nBraTS2021_00002,HGG\n", "no case-id column"),
     ],
 )
 def test_bad_label_files_say_what_is_wrong(tmp_path, text, message):
-    with pytest.raises(DataError, match="l.csv: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        DataError, match="l.csv: .*" + message.replace("(", r"\(").replace(")", r"\)")
+    ):
         read_label_file(write(tmp_path / "l.csv", text), "grade", IDS)
 
 
@@ -85,7 +109,9 @@ def test_hgg_lgg_folders_and_brats2023_prefixes(tmp_path):
 
 
 def test_patients_of_brats2023_time_points():
-    assert patient_id("BraTS-GLI-00123-001") == patient_id("BraTS-GLI-00123-000") == "BraTS-GLI-00123"
+    assert (
+        patient_id("BraTS-GLI-00123-001") == patient_id("BraTS-GLI-00123-000") == "BraTS-GLI-00123"
+    )
     assert patient_id("BraTS2021_00123") == "BraTS2021_00123"
 
 
@@ -94,7 +120,9 @@ def test_cli_bad_target_is_one_line_exit_2(tmp_path, capsys):
     for i in range(2):
         make_suffixed(root, f"BraTS2021_{i:05d}", seed=i)
     write(root / "labels.csv", "case_id,grade\nBraTS2021_00000,HGG\nBraTS2021_00001,LGG\n")
-    assert main(["classify", "fit", str(root), "--out", str(tmp_path / "m"), "--target", "mgmt"]) == 2
+    assert (
+        main(["classify", "fit", str(root), "--out", str(tmp_path / "m"), "--target", "mgmt"]) == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "labels.csv: no column 'mgmt'" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()

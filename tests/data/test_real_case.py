@@ -2,6 +2,7 @@
 
 import nibabel as nib
 import numpy as np
+
 from smart_brains.cli import main
 from smart_brains.data.cache import open_case, prepare
 from smart_brains.data.discovery import discover

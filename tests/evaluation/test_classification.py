@@ -10,7 +10,9 @@ from smart_brains.evaluation.classification import auc, brier, score_classes
 
 
 def table(rows):
-    frame = pd.DataFrame(rows, columns=["case_id", "predicted", "p_HGG", "p_LGG"]).set_index("case_id")
+    frame = pd.DataFrame(rows, columns=["case_id", "predicted", "p_HGG", "p_LGG"]).set_index(
+        "case_id"
+    )
     return frame
 
 
@@ -44,7 +46,9 @@ def separable(n=60, seed=0):
     x[:, 3] += np.where(y == "HGG", 2.0, 0.0)  # one informative feature among 40
     index = [f"BraTS2021_{i:05d}" for i in range(n)]
     features = pd.DataFrame(x, index=index, columns=[f"f{i}" for i in range(40)])
-    features["volume_WT_cm3"] = features["volume_TC_cm3"] = features["volume_ET_cm3"] = rng.normal(size=n)
+    features["volume_WT_cm3"] = features["volume_TC_cm3"] = features["volume_ET_cm3"] = rng.normal(
+        size=n
+    )
     return features, pd.Series(y, index=index)
 
 
@@ -54,7 +58,9 @@ def test_permutation_true_labels_beat_chance_shuffled_ones_do_not(seed):
     cfg = ClassifierConfig(target="grade", n_features=5, seed=seed)
     true_scores = score_classes(cross_validate(features, truth, cfg), truth).summary.iloc[0]
     assert true_scores["auc_low"] > 0.5 and not true_scores["chance"]
-    shuffled = pd.Series(np.random.default_rng(seed + 10).permutation(truth.to_numpy()), index=truth.index)
+    shuffled = pd.Series(
+        np.random.default_rng(seed + 10).permutation(truth.to_numpy()), index=truth.index
+    )
     null_scores = score_classes(cross_validate(features, shuffled, cfg), shuffled).summary.iloc[0]
     assert null_scores["auc_low"] <= 0.5 <= null_scores["auc_high"] and null_scores["chance"]
 

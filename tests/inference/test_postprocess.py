@@ -1,28 +1,7 @@
 import numpy as np
 
-from smart_brains.data.labels import ED, ET, NCR
-from smart_brains.inference.postprocess import (
-    enforce_nesting,
-    probabilities_to_labels,
-    remove_small_enhancing,
-    tune_min_et_voxels,
-)
-
-
-def test_nesting_caps_inner_regions_by_outer_ones():
-    probs = np.zeros((3, 2, 1, 1), np.float32)
-    probs[:, 0, 0, 0] = [0.9, 0.2, 0.8]  # ET above TC: capped at TC (0.2) -> not ET
-    probs[:, 1, 0, 0] = [0.3, 0.9, 0.9]  # TC and ET outside WT: capped at 0.3 -> background
-    nested = enforce_nesting(probs)
-    assert np.all(nested[1] <= nested[0]) and np.all(nested[2] <= nested[1])
-    labels = probabilities_to_labels(probs, "regions")
-    assert labels[0, 0, 0] == ED and labels[1, 0, 0] == 0
-
-
-def test_labels_target_is_argmax():
-    probs = np.zeros((4, 1, 1, 2), np.float32)
-    probs[3, 0, 0, 0] = probs[1, 0, 0, 1] = 1
-    assert probabilities_to_labels(probs, "labels").tolist() == [[[ET, NCR]]]
+from smart_brains.data.labels import ET, NCR
+from smart_brains.inference.postprocess import remove_small_enhancing, tune_min_et_voxels
 
 
 def test_small_enhancing_components_become_necrosis():

@@ -94,12 +94,16 @@ def fit_classifier(
     known = [c for c in cases if labels.values[c.case_id]]
     truth = pd.Series({c.case_id: labels.values[c.case_id] for c in known}, name=cfg.target)
     if features is None:
-        features = feature_table(known, _seg_paths(known, seg_dir), workers=workers, progress=progress)
+        features = feature_table(
+            known, _seg_paths(known, seg_dir), workers=workers, progress=progress
+        )
     oof = cross_validate(features, truth, cfg)
     base_cfg = dataclasses.replace(cfg, model="volumes")
     baseline_oof = cross_validate(features, truth, base_cfg)
     classifier = CaseClassifier.fit(features, truth, cfg)
-    result = FitResult(out, labels, score_classes(oof, truth), score_classes(baseline_oof, truth), classifier)
+    result = FitResult(
+        out, labels, score_classes(oof, truth), score_classes(baseline_oof, truth), classifier
+    )
     classifier.save(out)
     write_csv(features.loc[truth.index], out / "features.csv")
     write_csv(oof, out / "cv_classes.csv")
@@ -134,7 +138,9 @@ def predict_classes(
 def read_predictions(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no predictions file; make one with `smart-brains classify predict`")
+        raise DataError(
+            f"{path}: no predictions file; make one with `smart-brains classify predict`"
+        )
     table = pd.read_csv(path, dtype={"case_id": str, "predicted": str}).set_index("case_id")
     if "predicted" not in table.columns or not any(c.startswith("p_") for c in table.columns):
         raise DataError(f"{path}: expected columns case_id, predicted and p_<class> per class")

@@ -71,7 +71,10 @@ def _sitk(array: np.ndarray, spacing: tuple[float, float, float]):
 
 
 def radiomics_features(
-    image: np.ndarray, labels: np.ndarray, spacing: tuple[float, float, float], modalities: Sequence[str]
+    image: np.ndarray,
+    labels: np.ndarray,
+    spacing: tuple[float, float, float],
+    modalities: Sequence[str],
 ) -> dict[str, float]:
     """PyRadiomics features of every sub-region.
 
@@ -155,7 +158,9 @@ def morphology_features(
     return out
 
 
-def case_features(case: Case, seg_path: Path | None = None, radiomics: bool = True) -> dict[str, float]:
+def case_features(
+    case: Case, seg_path: Path | None = None, radiomics: bool = True
+) -> dict[str, float]:
     """All features of one case from its reference segmentation, or from ``seg_path`` (a
     prediction on the case's grid, in the case's label convention)."""
     from smart_brains.evaluation.evaluate import read_label_map

@@ -132,7 +132,11 @@ def _from_name_mapping(
         if not {"BraTS2021", "BraTS2020"} <= set(link.columns):
             raise DataError(f"{mapping}: expected columns BraTS2021 and BraTS2020")
         by_id.update(
-            {new: by_id[old] for new, old in zip(link["BraTS2021"], link["BraTS2020"]) if old in by_id}
+            {
+                new: by_id[old]
+                for new, old in zip(link["BraTS2021"], link["BraTS2020"])
+                if old in by_id
+            }
         )
     return {c: by_id.get(c, "") for c in case_ids}
 
@@ -170,10 +174,14 @@ def read_label_file(
         )
     if target not in table.columns:
         others = [c for c in table.columns if c != id_column]
-        raise DataError(f"{path}: no column {target!r} for --target; choose from {', '.join(others)}")
+        raise DataError(
+            f"{path}: no column {target!r} for --target; choose from {', '.join(others)}"
+        )
     empty = [i + 2 for i, v in enumerate(table[id_column]) if not v]
     if empty:
-        raise DataError(f"{path}: line {empty[0]} has an empty {id_column} ({len(empty)} such lines)")
+        raise DataError(
+            f"{path}: line {empty[0]} has an empty {id_column} ({len(empty)} such lines)"
+        )
     wanted = set(case_ids)
     keys = [_id_key(i, wanted) for i in table[id_column]]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
@@ -226,14 +234,18 @@ def labels_from_dataset(
             parts = folders[case_id].resolve().relative_to(root.resolve()).parts
             graded[case_id] = next((p for p in parts if p in GRADE_FOLDERS), "")
         if any(graded.values()):
-            return _check_classes(CaseLabels(target, graded, f"{root} (HGG/ and LGG/ folders)"), root)
+            return _check_classes(
+                CaseLabels(target, graded, f"{root} (HGG/ and LGG/ folders)"), root
+            )
         mapping = _find(NAME_MAPPING, root)
         if mapping is not None:
             return read_label_file(mapping, target, case_ids, root)
     if target == "kind":
         kinds = {c: PREFIX_KINDS[m.group(1)] if (m := _PREFIX.match(c)) else "" for c in case_ids}
         if any(kinds.values()):
-            return _check_classes(CaseLabels(target, kinds, f"{root} (BraTS 2023+ case-id prefixes)"), root)
+            return _check_classes(
+                CaseLabels(target, kinds, f"{root} (BraTS 2023+ case-id prefixes)"), root
+            )
     raise DataError(
         f"{root}: the dataset carries no {target!r} labels (HGG/LGG folders, name_mapping.csv or "
         f"BraTS 2023+ prefixes); give them with --labels FILE.csv"

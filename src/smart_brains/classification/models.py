@@ -122,7 +122,9 @@ def _probabilities(pipeline: Pipeline, x: pd.DataFrame, classes: list[str]) -> n
     return out
 
 
-def prediction_table(case_ids: list[str], probabilities: np.ndarray, classes: list[str]) -> pd.DataFrame:
+def prediction_table(
+    case_ids: list[str], probabilities: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
     """``classes.csv`` rows: case_id (index), predicted, one ``p_<class>`` column per class."""
     table = pd.DataFrame(probabilities, index=pd.Index(case_ids, name="case_id"),
                          columns=probability_columns(classes))  # fmt: skip
@@ -180,7 +182,9 @@ class CaseClassifier:
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """``classes.csv`` rows for every case of ``features`` (missing columns: NaN, imputed)."""
         x = features.reindex(columns=self.columns)
-        return prediction_table(list(features.index), _probabilities(self.pipeline, x, self.classes), self.classes)
+        return prediction_table(
+            list(features.index), _probabilities(self.pipeline, x, self.classes), self.classes
+        )
 
     def top_features(self, n: int = 15) -> pd.DataFrame:
         """The selected features with their ANOVA F score (radiomics), highest first."""
@@ -205,7 +209,11 @@ class CaseClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / "model.joblib") as tmp:
             joblib.dump(self.pipeline, tmp)
-        meta = {"config": dataclasses.asdict(self.config), "classes": self.classes, "columns": self.columns}
+        meta = {
+            "config": dataclasses.asdict(self.config),
+            "classes": self.classes,
+            "columns": self.columns,
+        }
         with atomic_path(folder / "classifier.json") as tmp:
             tmp.write_text(json.dumps(meta, indent=1))
 

@@ -25,9 +25,9 @@ from smart_brains.data.discovery import Case, ImageRef, discover
 from smart_brains.data.labels import LABEL_NAMES, REGIONS, labels_to_regions, to_internal
 from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
 from smart_brains.errors import DataError
-from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
 from smart_brains.evaluation.lesions import lesion_wise
 from smart_brains.evaluation.metrics import dice, hd95, sensitivity_specificity
+from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
 
 COLUMNS = [
     "case_id", "region", "dice", "hd95_mm", "sensitivity", "specificity",

@@ -1,7 +1,6 @@
-"""Turning probabilities into a BraTS label map, and BraTS-style post-processing (pure functions).
+"""BraTS-style post-processing of label maps (pure functions). Probabilities become labels in
+``models/outputs.py`` (``SegmentationOutput.decode``: nesting, then thresholds).
 
-- Nesting: the regions are nested (ET inside TC inside WT), so region probabilities are made
-  monotone before thresholding: p(TC) <= p(WT), p(ET) <= p(TC).
 - Small enhancing components: an enhancing-tumour component (26-connected) smaller than
   ``min_et_voxels`` becomes necrosis/non-enhancing core. The BraTS 2021 winner used 200 voxels;
   BraTS scores a falsely predicted ET in a case without one as Dice 0 / HD95 373, so removing
@@ -16,28 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from smart_brains.data.labels import ET, NCR, regions_to_labels
+from smart_brains.data.labels import ET, NCR
 from smart_brains.evaluation.metrics import dice
 
 CANDIDATE_MIN_ET_VOXELS = (0, 25, 50, 100, 200, 300, 500, 800)
-
-
-def enforce_nesting(region_probs: np.ndarray) -> np.ndarray:
-    """(3, X, Y, Z) probabilities WT, TC, ET -> the same with TC <= WT and ET <= TC."""
-    out = np.array(region_probs, copy=True)
-    np.minimum(out[1], out[0], out=out[1])
-    np.minimum(out[2], out[1], out=out[2])
-    return out
-
-
-def probabilities_to_labels(probs: np.ndarray, target: str, threshold: float = 0.5) -> np.ndarray:
-    """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels.
-
-    ``target`` 'regions' (K = 3 sigmoid WT/TC/ET, nested first) or 'labels' (K = 4 softmax).
-    """
-    if target == "regions":
-        return regions_to_labels(enforce_nesting(probs) > threshold)
-    return probs.argmax(0).astype(np.uint8)
 
 
 def remove_small_enhancing(labels: np.ndarray, min_et_voxels: int) -> np.ndarray:

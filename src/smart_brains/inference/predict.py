@@ -28,7 +28,7 @@ from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import normalise_case, uncrop
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.export import write_float_maps, write_segmentation
-from smart_brains.inference.postprocess import probabilities_to_labels, remove_small_enhancing
+from smart_brains.inference.postprocess import remove_small_enhancing
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
@@ -114,10 +114,10 @@ class Predictor:
             states.append(load_checkpoint(path))
         cfgs = [config_from_dict(state["config"]) for state in states]
         for path, cfg in zip(files[1:], cfgs[1:]):
-            if (cfg.modalities, cfg.target) != (cfgs[0].modalities, cfgs[0].target):
+            if (cfg.modalities, cfg.output) != (cfgs[0].modalities, cfgs[0].output):
                 raise DataError(
                     f"{path}: cannot ensemble with {files[0]}: inputs {cfg.modalities} / "
-                    f"outputs {cfg.target} differ from {cfgs[0].modalities} / {cfgs[0].target}"
+                    f"outputs {cfg.output.name} differ from {cfgs[0].modalities} / {cfgs[0].output.name}"
                 )
         models = []
         for state, cfg in zip(states, cfgs):
@@ -140,7 +140,7 @@ class Predictor:
 
                 def run(image: np.ndarray, model: nn.Module = model, window=window) -> np.ndarray:
                     return predict_probabilities(
-                        model, image, window, self.cfg.target, overlap, self.device,
+                        model, image, window, self.cfg.output, overlap, self.device,
                         options.batch_size,
                     )  # fmt: skip
 
@@ -153,7 +153,7 @@ class Predictor:
         """Raw (C, X, Y, Z) image in ``cfg.modalities`` order -> ``Prediction`` on its grid."""
         normalised, box = normalise_case(image)
         mean, spread, count = self.probabilities(normalised, options)
-        labels = probabilities_to_labels(mean, self.cfg.target)
+        labels = self.cfg.output.decode(mean)
         min_et = (
             self.tuned_min_et_voxels if options.min_et_voxels is None else options.min_et_voxels
         )
@@ -178,7 +178,7 @@ class Predictor:
                     **_volumes_of(target, case.convention)}  # fmt: skip
         loaded = load_case(case, self.cfg.modalities)
         result = self.predict_image(loaded.image, options)
-        names = channel_names(self.cfg.target)
+        names = np.array(self.cfg.output.channel_names)
         if options.probabilities:
             out = out_dir / f"{case.case_id}_probabilities.npz"
             _save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
@@ -212,10 +212,6 @@ def _tuned_min_et(run: RunDir) -> int:
             f"{run.postprocessing}: unreadable ({exc}); run `smart-brains tune-postprocessing "
             f"{run.root}` again or delete the file"
         ) from None
-
-
-def channel_names(target: str) -> np.ndarray:
-    return np.array(["WT", "TC", "ET"] if target == "regions" else ["BG", "NCR", "ED", "ET"])
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:

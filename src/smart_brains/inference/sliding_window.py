@@ -7,13 +7,15 @@ import torch
 from monai.inferers import sliding_window_inference
 from torch import nn
 
+from smart_brains.models.outputs import SegmentationOutput
+
 
 @torch.no_grad()
 def predict_probabilities(
     model: nn.Module,
     image: np.ndarray,
     patch_size_vox: tuple[int, int, int],
-    target: str,
+    output: SegmentationOutput,
     overlap: float = 0.25,
     device: torch.device | str = "cpu",
     batch_size: int = 2,
@@ -23,7 +25,7 @@ def predict_probabilities(
     Args:
         model: maps (B, C, *patch) to logits (B, K, *patch).
         image: (C, X, Y, Z) float, normalised like the training data.
-        target: 'regions' (sigmoid: K=3 WT/TC/ET) or 'labels' (softmax: K=4 internal labels).
+        output: what the model outputs (its activation turns logits into probabilities).
 
     Returns:
         (K, X, Y, Z) float32 probabilities.
@@ -33,5 +35,4 @@ def predict_probabilities(
     logits = sliding_window_inference(
         x, patch_size_vox, batch_size, model, overlap=overlap, mode="gaussian"
     )
-    probs = torch.sigmoid(logits) if target == "regions" else torch.softmax(logits, dim=1)
-    return probs[0].float().cpu().numpy()
+    return output.activate(logits)[0].float().cpu().numpy()

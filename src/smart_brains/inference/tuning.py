@@ -12,7 +12,7 @@ import numpy as np
 from smart_brains.data.cache import open_case, read_index
 from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
-from smart_brains.inference.postprocess import probabilities_to_labels, tune_min_et_voxels
+from smart_brains.inference.postprocess import tune_min_et_voxels
 from smart_brains.inference.predict import PredictOptions, Predictor
 from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training.loop import channel_indices
@@ -40,7 +40,7 @@ def tune_postprocessing(
         image = np.asarray(prepared.image[channels], np.float32)
         mean, _, _ = predictor.probabilities(image, PredictOptions(tta=tta))
         cases.append(
-            (probabilities_to_labels(mean, predictor.cfg.target), np.asarray(prepared.label))
+            (predictor.cfg.output.decode(mean), np.asarray(prepared.label))
         )
     if not cases:
         raise DataError(f"{cache}: the run's validation split has no labelled cases to tune on")

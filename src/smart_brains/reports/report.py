@@ -124,7 +124,7 @@ def _run_table(cfg, run_dir: RunDir, n_cases: int):
     metrics = pd.read_csv(run_dir.metrics)
     rows = {
         "model": f"{cfg.model}:{cfg.preset}",
-        "target": cfg.target,
+        "output": cfg.output.name,
         "modalities": ", ".join(cfg.modalities),
         "patch (voxels)": "x".join(map(str, cfg.patch_size_vox)),
         "epochs trained": int(metrics["epoch"].max()),

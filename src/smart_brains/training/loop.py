@@ -29,7 +29,6 @@ from smart_brains.data.labels import REGIONS, labels_to_regions
 from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
 from smart_brains.evaluation.metrics import dice
-from smart_brains.inference.postprocess import probabilities_to_labels
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir, atomic_path
@@ -188,9 +187,9 @@ def validate(
         image = np.asarray(case.image[channels], dtype=np.float32)
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             probs = predict_probabilities(
-                model, image, cfg.patch_size_vox, cfg.target, cfg.sw_overlap, device
+                model, image, cfg.patch_size_vox, cfg.output, cfg.sw_overlap, device
             )
-        pred = labels_to_regions(probabilities_to_labels(probs, cfg.target))
+        pred = labels_to_regions(cfg.output.decode(probs))
         ref = labels_to_regions(np.asarray(case.label))
         for i, region in enumerate(REGIONS):
             scores[region].append(dice(pred[i], ref[i]))
@@ -289,7 +288,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     )
     dataset = PatchDataset(
         cfg.cache, splits["train"], cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
-        cfg.target, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
+        cfg.output, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
     )  # fmt: skip
     loss_fn = build_loss(cfg.loss)
     writer = _tensorboard(run) if main else None

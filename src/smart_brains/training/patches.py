@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from smart_brains.data.cache import PreparedCase, open_case
-from smart_brains.data.labels import labels_to_regions
+from smart_brains.models.outputs import REGIONS, SegmentationOutput
 from smart_brains.training.augment import apply_augment, sample_params
 
 
@@ -54,7 +54,7 @@ class PatchDataset(Dataset):
     """``length`` random patches per epoch from prepared cases.
 
     Items: (image (C, *patch) float32, target, params). target is (3, *patch) float32 region
-    masks WT/TC/ET (``target='regions'``) or (*patch) int64 internal labels (``'labels'``).
+    masks WT/TC/ET (``output`` REGIONS) or (*patch) int64 internal labels (LABELS).
     With ``augment='loader'`` the item is augmented here and params is empty; with
     ``augment='device'`` params holds the augmentation parameters for ``apply_augment`` on the
     training device; with ``augment='none'`` nothing is augmented.
@@ -67,7 +67,7 @@ class PatchDataset(Dataset):
         case_ids: list[str],
         patch_size_vox: tuple[int, int, int],
         length: int,
-        target: str = "regions",
+        output: SegmentationOutput = REGIONS,
         foreground_fraction: float = 0.33,
         augment: str = "loader",
         seed: int = 0,
@@ -76,7 +76,7 @@ class PatchDataset(Dataset):
         self.cases: list[PreparedCase] = [open_case(cache, cid) for cid in case_ids]
         self.patch = patch_size_vox
         self.length = length
-        self.target = target
+        self.output = output
         self.foreground_fraction = foreground_fraction
         self.augment = augment
         self.seed = seed
@@ -102,10 +102,7 @@ class PatchDataset(Dataset):
         image = extract_patch(np.asarray(case.image[self.channels]), corner, self.patch)
         label = extract_patch(np.asarray(case.label), corner, self.patch)
         x = torch.from_numpy(image.astype(np.float32))
-        if self.target == "regions":
-            y = torch.from_numpy(labels_to_regions(label).astype(np.float32))
-        else:
-            y = torch.from_numpy(label.astype(np.int64))
+        y = self.output.encode(label)
         params: dict[str, torch.Tensor] = {}
         if self.augment != "none":
             g = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
