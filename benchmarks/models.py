@@ -87,7 +87,7 @@ def loader_throughput(
     next(iterator)  # workers started
     started = time.perf_counter()
     count = 0
-    for image, _, _ in iterator:
+    for image, *_ in iterator:
         count += len(image)
     return count / (time.perf_counter() - started)
 

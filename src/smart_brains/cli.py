@@ -99,6 +99,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         checkpoint_every=args.checkpoint_every,
         time_budget_s=args.time_budget,
+        class_target=args.target,
+        labels=args.labels,
+        class_weight=args.class_weight,
     )
     run = fit(cfg, resume=args.resume is not None)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
@@ -138,6 +141,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     skipped = int((~table["written"]).sum())
     note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
     print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
+    if any(c not in ("case_id", "written", "path") and not c.endswith("_cm3") for c in table):
+        print(f"case classes (the model's case-class head): {Path(args.out) / 'classes.csv'}")
     return 0
 
 
@@ -328,6 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps")
     p.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
+    p.add_argument(
+        "--target",
+        help="also train a case-class head on this label column (grade, kind, ...), jointly "
+        "with the segmentation (multiscale network); predict then writes classes.csv",
+    )
+    p.add_argument(
+        "--labels",
+        help="CSV of case labels for --target (default: the dataset's labels.csv, or the labels "
+        "its layout carries: HGG/LGG folders, name_mapping.csv, BraTS 2023+ prefixes)",
+    )
+    p.add_argument("--class-weight", type=float, help="weight of the case-class loss (default 0.2)")
     p.add_argument(
         "--resume",
         nargs="?",

@@ -11,7 +11,12 @@ import yaml
 
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
-from smart_brains.models.outputs import LOSSES, SegmentationOutput, output_for_loss
+from smart_brains.models.outputs import (
+    LOSSES,
+    CaseClassOutput,
+    SegmentationOutput,
+    output_for_loss,
+)
 
 OPTIMIZERS = ("adamw", "sgd")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -61,6 +66,12 @@ class TrainConfig:
         checkpoint_every: also write ``last.pt`` every N steps within an epoch (0: per epoch).
         time_budget_s: stop after this much training time, then validate (0: no limit).
         sw_overlap: sliding-window overlap at validation and prediction.
+        class_target: train a case-class head jointly with the segmentation on this label
+            column (``grade``, ``kind``...; empty: no head). Multiscale network only.
+        labels: CSV of case labels for ``class_target`` (empty: the source dataset's
+            ``labels.csv`` or the labels its layout carries, see ``classification/labels.py``).
+        class_weight: weight of the case-class cross entropy beside the segmentation loss.
+        classes: the head's classes, resolved from the labels when training starts (saved).
     """
 
     cache: str = ""
@@ -94,6 +105,10 @@ class TrainConfig:
     checkpoint_every: int = 0
     time_budget_s: float = 0.0
     sw_overlap: float = 0.25
+    class_target: str = ""
+    labels: str = ""
+    class_weight: float = 0.2
+    classes: tuple[str, ...] = ()
 
     @property
     def output(self) -> SegmentationOutput:
@@ -103,6 +118,13 @@ class TrainConfig:
     @property
     def out_channels(self) -> int:
         return self.output.channels
+
+    @property
+    def case_output(self) -> CaseClassOutput | None:
+        """The case-class head's output, once ``classes`` are resolved; None without a head."""
+        if not (self.class_target and self.classes):
+            return None
+        return CaseClassOutput(self.class_target, tuple(self.classes), self.class_weight)
 
     def validate(self) -> TrainConfig:
         """Return self with preset defaults filled in, or raise DataError naming the first
@@ -135,6 +157,13 @@ class TrainConfig:
             raise DataError(f"--lr {self.lr}: must be positive")
         if self.precision not in PRECISIONS:
             raise DataError(f"precision {self.precision}: choose from {', '.join(PRECISIONS)}")
+        if self.class_target and self.model != "multiscale":
+            raise DataError(
+                f"--class-target with --model {self.model}: the case-class head is part of the "
+                "multiscale network; use --model multiscale (or `smart-brains classify`)"
+            )
+        if self.class_weight < 0:
+            raise DataError(f"class_weight {self.class_weight}: must be >= 0")
         if self.augment_on not in ("auto", "device", "loader"):
             raise DataError(f"augment_on {self.augment_on}: choose auto, device or loader")
         return self

@@ -105,7 +105,7 @@ def test_hgg_lgg_folders_and_brats2023_prefixes(tmp_path):
     kinds = labels_from_dataset(tmp_path, "kind", ids, {})
     assert list(kinds.values.values()) == ["glioma", "meningioma", "metastasis"]
     with pytest.raises(DataError, match="carries no 'grade' labels"):
-        load_labels(tmp_path, "grade", ids, {i: tmp_path for i in ids})
+        load_labels(tmp_path, "grade", ids, folders={i: tmp_path for i in ids})
 
 
 def test_patients_of_brats2023_time_points():

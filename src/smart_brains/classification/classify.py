@@ -89,8 +89,8 @@ def fit_classifier(
     cfg = cfg.validate()
     data, out = Path(data), Path(out)
     cases = _select(discover(data, layout), case_ids, data)
-    labels = load_labels(data, cfg.target, [c.case_id for c in cases],
-                         {c.case_id: c.images[0].path.parent for c in cases}, labels_file)  # fmt: skip
+    folders = {c.case_id: c.images[0].path.parent for c in cases}
+    labels = load_labels(data, cfg.target, [c.case_id for c in cases], labels_file, folders)
     known = [c for c in cases if labels.values[c.case_id]]
     truth = pd.Series({c.case_id: labels.values[c.case_id] for c in known}, name=cfg.target)
     if features is None:

@@ -217,7 +217,7 @@ def _check_classes(labels: CaseLabels, where: Path | str) -> CaseLabels:
 
 
 def labels_from_dataset(
-    root: Path, target: str, case_ids: list[str], folders: dict[str, Path]
+    root: Path, target: str, case_ids: list[str], folders: dict[str, Path] | None = None
 ) -> CaseLabels:
     """Labels the dataset itself carries, for ``target`` ``grade`` or ``kind``.
 
@@ -226,12 +226,16 @@ def labels_from_dataset(
         target: ``grade`` (HGG/LGG folders, else a ``name_mapping.csv`` in ``root``) or
             ``kind`` (BraTS 2023+ case-id prefixes).
         case_ids: the cases to label.
-        folders: case id -> the folder holding its images (for HGG/LGG).
+        folders: case id -> the folder holding its images (for HGG/LGG; default: discovered).
     """
     if target == "grade":
+        if folders is None:
+            from smart_brains.data.discovery import discover
+
+            folders = {c.case_id: c.images[0].path.parent for c in discover(root)}
         graded = {}
         for case_id in case_ids:
-            parts = folders[case_id].resolve().relative_to(root.resolve()).parts
+            parts = folders.get(case_id, root).resolve().relative_to(root.resolve()).parts
             graded[case_id] = next((p for p in parts if p in GRADE_FOLDERS), "")
         if any(graded.values()):
             return _check_classes(
@@ -256,8 +260,8 @@ def load_labels(
     root: Path,
     target: str,
     case_ids: list[str],
-    folders: dict[str, Path],
     labels_file: str | Path | None = None,
+    folders: dict[str, Path] | None = None,
 ) -> CaseLabels:
     """``--labels FILE`` if given, else ``root/labels.csv`` if present (the embedded cohort's),
     else the labels the dataset carries."""

@@ -4,6 +4,10 @@ A prediction: crop to the brain and normalise as in training, sliding-window inf
 Gaussian weighting for every model x mirroring (TTA) member, mean of the member probabilities,
 nesting enforced (ET inside TC inside WT), labels, small enhancing components to necrosis, back
 onto the input grid, written atomically as NIfTI with the input's exact geometry.
+
+A run trained with a case-class head (``train --target grade``) also classifies each case:
+its head reads one window centred on the predicted tumour (``case_class.py``), averaged over
+the ensemble; ``predict`` then returns those rows too and the CLI writes ``classes.csv``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from smart_brains.data.discovery import Case, ImageRef, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.data.loading import load_case
-from smart_brains.data.preprocess import normalise_case, uncrop
+from smart_brains.data.preprocess import crop, normalise_case, uncrop
 from smart_brains.errors import DataError, SmartBrainsError
+from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.postprocess import remove_small_enhancing
 from smart_brains.inference.sliding_window import predict_probabilities
@@ -81,6 +86,7 @@ class Prediction:
     probabilities: np.ndarray
     spread: np.ndarray
     members: int
+    case_probabilities: np.ndarray | None = None  # (K,) with a case-class head
 
 
 def _run_of(checkpoint: Path) -> RunDir:
@@ -114,14 +120,20 @@ class Predictor:
             states.append(load_checkpoint(path))
         cfgs = [config_from_dict(state["config"]) for state in states]
         for path, cfg in zip(files[1:], cfgs[1:]):
-            if (cfg.modalities, cfg.output) != (cfgs[0].modalities, cfgs[0].output):
+            if (cfg.modalities, cfg.output, cfg.case_output) != (
+                cfgs[0].modalities, cfgs[0].output, cfgs[0].case_output,
+            ):  # fmt: skip
                 raise DataError(
                     f"{path}: cannot ensemble with {files[0]}: inputs {cfg.modalities} / "
-                    f"outputs {cfg.output.name} differ from {cfgs[0].modalities} / {cfgs[0].output.name}"
+                    f"outputs {cfg.output.name} / case classes {cfg.classes} differ from "
+                    f"{cfgs[0].modalities} / {cfgs[0].output.name} / {cfgs[0].classes}"
                 )
         models = []
         for state, cfg in zip(states, cfgs):
-            model = build_model(cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels)
+            n_classes = len(cfg.classes) if cfg.case_output else 0
+            model = build_model(
+                cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels, n_classes
+            )
             model.load_state_dict(state["model"])
             models.append(model.to(dev).eval())
         windows = [cfg.patch_size_vox for cfg in cfgs]
@@ -160,8 +172,17 @@ class Predictor:
         labels = remove_small_enhancing(labels, min_et)
         shape = image.shape[1:]
         return Prediction(
-            uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count
-        )
+            uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count,
+            self.case_probabilities(normalised, labels),
+        )  # fmt: skip
+
+    def case_probabilities(self, normalised: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+        """(K,) case-class probabilities from the window around the tumour of ``labels``
+        (both on the brain crop), mean over the models; None without a case-class head."""
+        if self.cfg.case_output is None:
+            return None
+        window = tumour_window(normalised, labels, self.cfg.patch_size_vox)
+        return classify_window(self.models, window, self.cfg.case_output, self.device)
 
     def predict_case(self, case: Case, out_dir: Path, options: PredictOptions) -> dict:
         """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` (and the extras asked for), in the
@@ -174,8 +195,14 @@ class Predictor:
         if target.resolve() in sources:
             raise DataError(f"{target}: would overwrite an input file; choose another --out")
         if target.exists() and not options.overwrite:
-            return {"case_id": case.case_id, "written": False, "path": str(target),
-                    **_volumes_of(target, case.convention)}  # fmt: skip
+            row = {"case_id": case.case_id, "written": False, "path": str(target),
+                   **_volumes_of(target, case.convention)}  # fmt: skip
+            if self.cfg.case_output is not None:  # classify around the kept segmentation
+                loaded = load_case(case, self.cfg.modalities)
+                normalised, box = normalise_case(loaded.image)
+                kept = to_internal(np.asarray(nib.load(str(target)).dataobj), case.convention)
+                row["case_probabilities"] = self.case_probabilities(normalised, crop(kept, box))
+            return row
         loaded = load_case(case, self.cfg.modalities)
         result = self.predict_image(loaded.image, options)
         names = np.array(self.cfg.output.channel_names)
@@ -198,7 +225,20 @@ class Predictor:
         labels = from_internal(result.labels, case.convention)
         write_segmentation(labels, loaded.affine, loaded.header, target)
         volumes = tumour_volumes(result.labels, loaded.header.get_zooms()[:3])
-        return {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
+        row = {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
+        if result.case_probabilities is not None:
+            row["case_probabilities"] = result.case_probabilities
+        return row
+
+    def classes_table(self, rows: pd.DataFrame) -> pd.DataFrame | None:
+        """``classes.csv`` rows (case_id, predicted, p_<class>) from ``predict``'s rows; None
+        without a case-class head."""
+        if self.cfg.case_output is None:
+            return None
+        from smart_brains.classification.models import prediction_table
+
+        probabilities = np.stack(rows["case_probabilities"].to_list())
+        return prediction_table(list(rows["case_id"]), probabilities, list(self.cfg.classes))
 
 
 def _tuned_min_et(run: RunDir) -> int:
@@ -255,7 +295,9 @@ def predict(
 ) -> pd.DataFrame:
     """Predict every case of ``data`` (a dataset folder, a case folder, or a ``Case``) into
     ``out`` with one model or an ensemble; returns one row per case (``predict_case``):
-    case_id, written (False: already there, kept), path, tumour volumes in cm^3 (WT, TC, ET).
+    case_id, written (False: already there, kept), path, tumour volumes in cm^3 (WT, TC, ET),
+    and with a case-class head the predicted class (a column named after the target); the
+    class probabilities go to ``out/classes.csv`` (``Predictor.classes_table``).
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
     predictor = Predictor.from_checkpoints(model_list, device)
@@ -268,7 +310,14 @@ def predict(
     rows = []
     for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
         rows.append(predictor.predict_case(case, out, options))
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    classes = predictor.classes_table(table)
+    if classes is not None:
+        with atomic_path(out / "classes.csv") as tmp:
+            classes.to_csv(tmp)
+        table = table.drop(columns="case_probabilities")
+        table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
+    return table
 
 
 def _volumes_of(path: Path, convention: str) -> dict[str, float]:

@@ -9,6 +9,10 @@ every scale. Receptive fields come from ``geometry.multiscale_fields``.
 Input (B, C, X, Y, Z) float32, C = 1..4 z-scored modalities (any size: padded internally to a
 multiple of ``size_divisor`` and cropped back). Output logits (B, K, X, Y, Z); in training mode
 with deep supervision, a list [full, 1/2, 1/4, ...] of logits at decreasing resolution.
+
+With ``n_classes`` > 0 a case-level head (dropout, linear) reads the bottleneck's features,
+averaged over space: in training ``forward`` returns (segmentation, class logits (B, n_classes))
+so one pass trains both; ``classify`` runs the encoder and the head alone, for inference.
 """
 
 from __future__ import annotations
@@ -88,7 +92,9 @@ class FullResolutionRestore(nn.Module):
 class MultiScaleUNet(nn.Module):
     """Residual encoder-decoder of multiscale blocks with deep supervision (see module doc)."""
 
-    def __init__(self, in_channels: int, out_channels: int, spec: MultiScaleSpec) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, spec: MultiScaleSpec, n_classes: int = 0
+    ) -> None:
         super().__init__()
         self.spec = spec
         f, n_stages = spec.features, len(spec.features)
@@ -129,22 +135,46 @@ class MultiScaleUNet(nn.Module):
             nn.Conv3d(f[self._head_stage(level)], out_channels, 1) for level in range(n_heads)
         )
         self.deep_supervision = spec.deep_supervision > 0
+        # Case-level head on the deepest features: global average pooling, then a linear layer.
+        self.class_head: nn.Module | None = None
+        if n_classes:
+            self.class_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(f[-1], n_classes))
 
     def _head_stage(self, level: int) -> int:
         """Decoder stage feeding the output at 1 / 2^level resolution."""
         return level if self.spec.stem_stride == 1 or level == 0 else level - 1
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
-        size = x.shape[2:]
+    def _pad(self, x: torch.Tensor) -> torch.Tensor:
         d = self.size_divisor  # the bottleneck keeps >= 2 voxels per axis (instance norm)
-        pad = [max(-(-n // d) * d, 2 * d) - n for n in size]
-        if any(pad):
-            x = F.pad(x, [p for n in reversed(pad) for p in (0, n)])
+        pad = [max(-(-n // d) * d, 2 * d) - n for n in x.shape[2:]]
+        return F.pad(x, [p for n in reversed(pad) for p in (0, n)]) if any(pad) else x
+
+    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Padded input -> bottleneck features (B, f_last, ...) and the skips."""
         skips = []
         h = self.encoder[0](self.stem(x))  # (B, f0, X / stem_stride, ...)
         for down, stage in zip(self.down, self.encoder[1:]):
             skips.append(h)
             h = stage(down(h))  # (B, f_s, X / 2^s, ...)
+        return h, skips
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, X, Y, Z) -> (B, n_classes) case-class logits (encoder and head only)."""
+        if self.class_head is None:
+            raise RuntimeError("this network was built without a case-class head")
+        h, _ = self._encode(self._pad(x))
+        return self.class_head(h.mean(dim=(2, 3, 4)))
+
+    def forward(
+        self, x: torch.Tensor
+    ) -> torch.Tensor | list[torch.Tensor] | tuple[torch.Tensor | list[torch.Tensor], torch.Tensor]:
+        """Segmentation logits (B, K, X, Y, Z); in training with deep supervision a list, full
+        resolution first. With a case-class head, in training: (segmentation, (B, n_classes)
+        class logits), so that one pass (and DDP's one forward) trains both."""
+        size = x.shape[2:]
+        x = self._pad(x)
+        h, skips = self._encode(x)
+        pooled = h.mean(dim=(2, 3, 4))  # (B, f_last)
         decoded: list[torch.Tensor] = []
         for s in range(len(self.up) - 1, -1, -1):
             h = self.merge[s](torch.cat([self.up[s](h), skips[s]], dim=1))
@@ -154,12 +184,14 @@ class MultiScaleUNet(nn.Module):
         crop = (slice(None), slice(None), *(slice(0, n) for n in size))
         top = decoded[0] if self.restore is None else self.restore(decoded[0], x)
         full = self.heads[0](top)[crop]
-        if not (self.training and self.deep_supervision):
-            return full
-        coarse = []
-        for level, head in enumerate(self.heads[1:], start=1):
-            scale = 2**level
-            keep = (slice(None), slice(None), *(slice(0, -(-n // scale)) for n in size))
-            h = decoded[self._head_stage(level)]
-            coarse.append(head(h)[keep])
-        return [full, *coarse]
+        segmentation: torch.Tensor | list[torch.Tensor] = full
+        if self.training and self.deep_supervision:
+            coarse = []
+            for level, head in enumerate(self.heads[1:], start=1):
+                scale = 2**level
+                keep = (slice(None), slice(None), *(slice(0, -(-n // scale)) for n in size))
+                coarse.append(head(decoded[self._head_stage(level)])[keep])
+            segmentation = [full, *coarse]
+        if self.training and self.class_head is not None:
+            return segmentation, self.class_head(pooled)
+        return segmentation

@@ -32,12 +32,22 @@ def available_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def build_model(name: str, preset: str, in_channels: int, out_channels: int) -> nn.Module:
-    """Instantiate registered model ``name`` at size ``preset``."""
+def build_model(
+    name: str, preset: str, in_channels: int, out_channels: int, n_classes: int = 0
+) -> nn.Module:
+    """Instantiate registered model ``name`` at size ``preset``; ``n_classes`` > 0 adds a
+    case-class head on the deepest features (the multiscale network has one)."""
     if name not in _REGISTRY:
         raise DataError(f"unknown model {name!r}; available: {', '.join(available_models())}")
     if preset not in PRESETS:
         raise DataError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if n_classes:
+        if name != "multiscale":
+            raise DataError(
+                f"--model {name}: the case-class head (--class-target) is part of the multiscale "
+                "network; use --model multiscale, or `smart-brains classify` with any model"
+            )
+        return _REGISTRY[name](preset, in_channels, out_channels, n_classes=n_classes)
     return _REGISTRY[name](preset, in_channels, out_channels)
 
 
@@ -59,12 +69,13 @@ class PadToDivisor(nn.Module):
 
 
 @register_model("multiscale")
-def multiscale(preset: str, in_channels: int, out_channels: int) -> nn.Module:
-    """Our multiscale residual U-Net (``multiscale.py``) with deep supervision."""
+def multiscale(preset: str, in_channels: int, out_channels: int, n_classes: int = 0) -> nn.Module:
+    """Our multiscale residual U-Net (``multiscale.py``) with deep supervision and, with
+    ``n_classes``, a case-class head."""
     from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
     from smart_brains.models.multiscale import MultiScaleUNet
 
-    return MultiScaleUNet(in_channels, out_channels, MULTISCALE_PRESETS[preset])
+    return MultiScaleUNet(in_channels, out_channels, MULTISCALE_PRESETS[preset], n_classes)
 
 
 @register_model("unet")

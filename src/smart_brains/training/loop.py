@@ -1,4 +1,9 @@
-"""fit(): patch training from the prepared cache, validation by sliding window, checkpoints.
+"""fit(): patch training from the prepared cache, validation, checkpoints.
+
+Optimiser and schedule live in ``schedule.py``, checkpoint state and metrics in ``state.py``,
+validation in ``validation.py``; this module runs the loop. With ``class_target`` the
+multiscale network's case-class head trains in the same pass as the segmentation (its cross
+entropy weighted by ``class_weight``, on tumour-containing patches of cases with a class).
 
 A run folder (``paths.RunDir``) holds ``config.yaml``, ``metrics.csv``, ``tensorboard/``,
 ``checkpoints/last.pt`` (every epoch, and every ``checkpoint_every`` steps) and
@@ -11,9 +16,8 @@ step within the epoch, so ``resume`` continues exactly where a killed run stoppe
 from __future__ import annotations
 
 import contextlib
-import csv
+import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +27,29 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from smart_brains.config import TrainConfig, config_from_dict, config_to_dict, save_config
-from smart_brains.data.cache import open_case, read_index
-from smart_brains.data.labels import REGIONS, labels_to_regions
+from smart_brains.config import TrainConfig, config_to_dict, save_config
+from smart_brains.data.cache import read_index
+from smart_brains.data.labels import REGIONS
 from smart_brains.data.splits import load_splits
 from smart_brains.errors import DataError
-from smart_brains.evaluation.metrics import dice
-from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir, atomic_path
+from smart_brains.paths import RunDir
 from smart_brains.training import distributed
 from smart_brains.training.augment import apply_augment
 from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
-from smart_brains.training.losses import build_loss
+from smart_brains.training.losses import CaseClassLoss, build_loss
 from smart_brains.training.patches import PatchDataset
+from smart_brains.training.schedule import (
+    Clock,
+    build_optimizer,
+    build_scheduler,
+    lr_factor,
+    run_progress,
+)
+from smart_brains.training.state import TrainState, restore, state_dict, write_metrics
+from smart_brains.training.validation import autocast_dtype, validate, validate_classes
 
-ARCHITECTURE_FIELDS = ("model", "preset", "modalities", "loss")  # a resumed run must keep these
-METRIC_FIELDS = [
-    "epoch",
-    "train_loss",
-    "lr",
-    *[f"val_dice_{r}" for r in REGIONS],
-    "val_dice_mean",
-    "train_seconds",
-]
+__all__ = ["fit", "lr_factor", "run_progress", "validate", "resolve_device", "channel_indices"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -57,13 +60,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None: full fp32)."""
-    if precision == "auto":
-        return torch.bfloat16 if device.type == "cuda" else None
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
 def channel_indices(cache_modalities: list[str], wanted: tuple[str, ...], cache: str) -> list[int]:
     missing = [m for m in wanted if m not in cache_modalities]
     if missing:
@@ -72,128 +68,6 @@ def channel_indices(cache_modalities: list[str], wanted: tuple[str, ...], cache:
             "prepare again with those --modalities"
         )
     return [cache_modalities.index(m) for m in wanted]
-
-
-def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(
-            model.parameters(),
-            lr=cfg.lr,
-            momentum=0.99,
-            nesterov=True,
-            weight_decay=cfg.weight_decay,
-        )
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def lr_factor(cfg: TrainConfig, progress: float) -> float:
-    """Learning-rate multiplier at ``progress`` in [0, 1] of the run (see ``run_progress``).
-
-    SGD: polynomial decay (1 - t)^0.9 (nnU-Net). AdamW: linear warm-up over
-    ``warmup_fraction`` of the run, then cosine decay to zero.
-    """
-    t = min(max(progress, 0.0), 1.0)
-    if cfg.optimizer == "sgd":
-        return (1 - t) ** 0.9
-    warmup = cfg.warmup_fraction
-    total = cfg.epochs * cfg.steps_per_epoch
-    if t < warmup:
-        return min(1.0, (t * total + 1) / (warmup * total))
-    return float(0.5 * (1 + np.cos(np.pi * (t - warmup) / (1 - warmup))))
-
-
-def run_progress(cfg: TrainConfig, step: int, train_seconds: float = 0.0) -> float:
-    """How far the run is: steps done over all steps, or, with a time budget, the share of the
-    budget spent if that is further along (so the schedule completes within the budget)."""
-    progress = step / (cfg.epochs * cfg.steps_per_epoch)
-    if cfg.time_budget_s:
-        progress = max(progress, train_seconds / cfg.time_budget_s)
-    return progress
-
-
-@dataclass
-class _Clock:
-    """Training seconds so far, read by the learning-rate schedule of time-budgeted runs."""
-
-    seconds: float = 0.0
-
-
-@dataclass
-class TrainState:
-    """What a checkpoint restores, besides the weights."""
-
-    epoch: int = 0  # current epoch (0-based)
-    step_in_epoch: int = 0  # optimiser steps done in ``epoch``
-    global_step: int = 0
-    loss_sum: float = 0.0  # training loss summed over the steps of ``epoch`` so far
-    epoch_done: bool = False  # validation and metrics of ``epoch`` written
-    best_metric: float = -1.0
-    train_seconds: float = 0.0
-
-    def next_epoch(self) -> TrainState:
-        """The state at the start of the following epoch."""
-        return TrainState(
-            epoch=self.epoch + 1, global_step=self.global_step, best_metric=self.best_metric,
-            train_seconds=self.train_seconds,
-        )  # fmt: skip
-
-
-def _state_dict(
-    cfg: TrainConfig,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    scaler: torch.amp.GradScaler,
-    state: TrainState,
-) -> dict[str, Any]:
-    return {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict(),
-        "state": dict(vars(state)),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "config": config_to_dict(cfg),
-    }
-
-
-def _write_metrics(path: Path, row: dict[str, Any]) -> None:
-    """Append ``row``, replacing any row of the same or a later epoch (after a resume)."""
-    rows = []
-    if path.exists():
-        with path.open(newline="") as f:
-            rows = [r for r in csv.DictReader(f) if int(r["epoch"]) < row["epoch"]]
-    rows.append({k: row.get(k, "") for k in METRIC_FIELDS})
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=METRIC_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-@torch.no_grad()
-def validate(
-    model: nn.Module,
-    cfg: TrainConfig,
-    case_ids: list[str],
-    channels: list[int],
-    device: torch.device,
-) -> dict[str, float]:
-    """Mean per-region Dice over ``case_ids``, full prepared volumes by sliding window."""
-    scores: dict[str, list[float]] = {r: [] for r in REGIONS}
-    dtype = autocast_dtype(cfg.precision, device)
-    for case_id in case_ids:
-        case = open_case(cfg.cache, case_id)
-        image = np.asarray(case.image[channels], dtype=np.float32)
-        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            probs = predict_probabilities(
-                model, image, cfg.patch_size_vox, cfg.output, cfg.sw_overlap, device
-            )
-        pred = labels_to_regions(cfg.output.decode(probs))
-        ref = labels_to_regions(np.asarray(case.label))
-        for i, region in enumerate(REGIONS):
-            scores[region].append(dice(pred[i], ref[i]))
-    return {r: float(np.mean(v)) for r, v in scores.items()}
 
 
 def _loader(
@@ -237,12 +111,30 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
         distributed.teardown(info)
 
 
+def resolve_case_classes(cfg: TrainConfig, index: dict[str, Any]) -> tuple[TrainConfig, dict[str, str]]:
+    """With ``class_target``: the config with its ``classes`` filled in from the labels, and
+    every cached case's class (empty: unknown). Without: ``cfg`` and no classes."""
+    if not cfg.class_target:
+        return cfg, {}
+    from smart_brains.classification.labels import load_labels
+
+    labels = load_labels(Path(index["source"]), cfg.class_target, index["cases"], cfg.labels or None)
+    if cfg.classes and tuple(cfg.classes) != tuple(labels.classes):
+        raise DataError(
+            f"{cfg.class_target}: the labels give classes {', '.join(labels.classes)}, the run "
+            f"was started with {', '.join(cfg.classes)}; use a new --name"
+        )
+    return dataclasses.replace(cfg, classes=tuple(labels.classes)), labels.values
+
+
 def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistInfo) -> RunDir:
     index = read_index(cfg.cache)
     splits = load_splits(Path(cfg.cache) / "splits.json")
     channels = channel_indices(index["modalities"], cfg.modalities, cfg.cache)
     if not splits["train"]:
         raise DataError(f"{cfg.cache}: no labelled training cases; training needs *_seg files")
+    cfg, case_classes = resolve_case_classes(cfg, index)
+    case_output = cfg.case_output
     run = RunDir(Path(cfg.runs_dir) / cfg.name)
     if run.last.exists() and not resume:
         raise DataError(
@@ -265,19 +157,19 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
         torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model, cfg.preset, len(channels), cfg.out_channels).to(device)
+    n_classes = len(case_output.classes) if case_output else 0
+    model = build_model(cfg.model, cfg.preset, len(channels), cfg.out_channels, n_classes)
+    model = model.to(device)
     if device.type == "cuda" and cfg.channels_last:
         model = model.to(memory_format=torch.channels_last_3d)
     optimizer = build_optimizer(cfg, model)
-    clock = _Clock()
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(cfg, run_progress(cfg, step, clock.seconds))
-    )
+    clock = Clock()
+    scheduler = build_scheduler(cfg, optimizer, clock)
     dtype = autocast_dtype(cfg.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     state = TrainState()
     if resume and run.last.exists():
-        state = _restore(run, cfg, model, optimizer, scheduler, scaler)
+        state = restore(run, cfg, model, optimizer, scheduler, scaler)
     forward = distributed.wrap(model, info, device)
     forward = torch.compile(forward) if cfg.compile else forward
 
@@ -289,8 +181,10 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     dataset = PatchDataset(
         cfg.cache, splits["train"], cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
         cfg.output, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
+        [case_output.encode(case_classes[c]) for c in splits["train"]] if case_output else None,
     )  # fmt: skip
     loss_fn = build_loss(cfg.loss)
+    class_loss = CaseClassLoss(case_output.weight) if case_output else None
     writer = _tensorboard(run) if main else None
     budget_hit = False
     while state.epoch < cfg.epochs and not budget_hit:
@@ -308,9 +202,10 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                 leave=False,
             )
             model.train()
-            for image, target, params in bar:
+            for image, target, params, case_class in bar:
                 image = image.to(device, non_blocking=True)
                 target = target.to(device, non_blocking=True)
+                case_class = case_class.to(device, non_blocking=True)
                 if params:
                     image, target = apply_augment(image, target, params)
                 if device.type == "cuda" and cfg.channels_last:
@@ -320,9 +215,12 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                     device.type, dtype=dtype or torch.float32, enabled=dtype is not None
                 ):
                     outputs = forward(image)
+                    outputs, class_logits = outputs if class_loss else (outputs, None)
                     if not cfg.deep_supervision and isinstance(outputs, list):
                         outputs = outputs[0]
                     loss = loss_fn(outputs, target)
+                    if class_loss is not None:
+                        loss = loss + class_loss(class_logits, case_class)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -346,7 +244,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                     and state.step_in_epoch % cfg.checkpoint_every == 0
                 ):
                     save_checkpoint(
-                        run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state)
+                        run.last, state_dict(cfg, model, optimizer, scheduler, scaler, state)
                     )
                 if cfg.time_budget_s and distributed.any_rank(
                     state.train_seconds + time.perf_counter() - started > cfg.time_budget_s, info
@@ -357,14 +255,16 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
             state.train_seconds += time.perf_counter() - started
         state.epoch_done = True
         if main:
+            val_classes = {c: case_classes[c] for c in splits["val"] if case_classes.get(c)}
             row = _end_epoch(
-                cfg, run, model, splits["val"], channels, device, state, optimizer, budget_hit
-            )
+                cfg, run, model, splits["val"], channels, device, state, optimizer, budget_hit,
+                val_classes,
+            )  # fmt: skip
             if writer is not None:
                 for key, value in row.items():
-                    if key.startswith("val_dice"):
+                    if key.startswith("val_"):
                         writer.add_scalar(f"val/{key[4:]}", value, epoch + 1)
-            save_checkpoint(run.last, _state_dict(cfg, model, optimizer, scheduler, scaler, state))
+            save_checkpoint(run.last, state_dict(cfg, model, optimizer, scheduler, scaler, state))
             if progress:
                 tqdm.write(_format_row(row))
         distributed.barrier(info)
@@ -390,6 +290,7 @@ def _end_epoch(
     state: TrainState,
     optimizer: torch.optim.Optimizer,
     last: bool,
+    val_classes: dict[str, str],
 ) -> dict[str, Any]:
     """Validate if due, write the metrics row and the best checkpoint."""
     epoch = state.epoch
@@ -403,6 +304,10 @@ def _end_epoch(
         scores = validate(model, cfg, val_ids, channels, device)
         row.update({f"val_dice_{r}": round(v, 4) for r, v in scores.items()})
         row["val_dice_mean"] = round(float(np.mean(list(scores.values()))), 4)
+        if cfg.case_output and val_classes:
+            row["val_class_accuracy"] = round(
+                validate_classes(model, cfg, val_classes, channels, device), 4
+            )
         if row["val_dice_mean"] > state.best_metric:
             state.best_metric = row["val_dice_mean"]
             best = {
@@ -411,37 +316,8 @@ def _end_epoch(
                 "state": dict(vars(state)),
             }
             save_checkpoint(run.best, best)
-    _write_metrics(run.metrics, row)
+    write_metrics(run.metrics, row)
     return row
-
-
-def _restore(
-    run: RunDir,
-    cfg: TrainConfig,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    scaler: torch.amp.GradScaler,
-) -> TrainState:
-    saved = load_checkpoint(run.last)
-    old = config_from_dict(saved["config"])
-    changed = [k for k in ARCHITECTURE_FIELDS if getattr(old, k) != getattr(cfg, k)]
-    if changed:
-        raise DataError(
-            f"{run.last}: cannot resume with a different {', '.join(changed)} "
-            f"(saved: {', '.join(str(getattr(old, k)) for k in changed)}); use a new --name"
-        )
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    scaler.load_state_dict(saved["scaler"])
-    torch.set_rng_state(saved["torch_rng"])
-    if saved["cuda_rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(saved["cuda_rng"])
-    state = TrainState(**saved["state"])
-    if state.epoch_done:  # the checkpoint closed its epoch: continue with the next one
-        state = state.next_epoch()
-    return state
 
 
 def _tensorboard(run: RunDir) -> Any:
@@ -456,4 +332,6 @@ def _format_row(row: dict[str, Any]) -> str:
     text = f"epoch {row['epoch']}: loss {row['train_loss']:.4f}"
     if "val_dice_mean" in row:
         text += "  val Dice " + " ".join(f"{r} {row[f'val_dice_{r}']:.3f}" for r in REGIONS)
+    if "val_class_accuracy" in row:
+        text += f"  val class accuracy {row['val_class_accuracy']:.3f}"
     return text + f"  ({row['train_seconds']} s of training)"

@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from monai.losses import DiceCELoss, DiceLoss
 from torch import nn
 
+from smart_brains.models.outputs import IGNORE
+
 
 class DiceBCELoss(nn.Module):
     """Soft Dice (sigmoid, batch-wise) plus binary cross entropy, summed: nnU-Net's region loss."""
@@ -62,6 +64,20 @@ def downsample_target(target: torch.Tensor, size: torch.Size) -> torch.Tensor:
     if target.dtype == torch.long:
         return F.interpolate(target[:, None].float(), size=size, mode="nearest")[:, 0].long()
     return F.interpolate(target, size=size, mode="nearest")
+
+
+class CaseClassLoss(nn.Module):
+    """``weight`` x cross entropy of (B, K) case-class logits against (B,) class indices,
+    averaged over the patches that carry a class (``IGNORE`` ones add nothing; a batch with
+    none gives 0 while keeping the head in the graph, so DDP sees every parameter used)."""
+
+    def __init__(self, weight: float) -> None:
+        super().__init__()
+        self.weight = weight
+
+    def forward(self, logits: torch.Tensor, case_class: torch.Tensor) -> torch.Tensor:
+        total = F.cross_entropy(logits.float(), case_class, ignore_index=IGNORE, reduction="sum")
+        return self.weight * total / (case_class != IGNORE).sum().clamp(min=1)
 
 
 def build_loss(name: str) -> nn.Module:

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from smart_brains.data.cache import PreparedCase, open_case
-from smart_brains.models.outputs import REGIONS, SegmentationOutput
+from smart_brains.models.outputs import IGNORE, REGIONS, SegmentationOutput
 from smart_brains.training.augment import apply_augment, sample_params
 
 
@@ -53,7 +53,9 @@ def extract_patch(
 class PatchDataset(Dataset):
     """``length`` random patches per epoch from prepared cases.
 
-    Items: (image (C, *patch) float32, target, params). target is (3, *patch) float32 region
+    Items: (image (C, *patch) float32, target, params, case class). The case class is the
+    index of the case's class in ``case_classes`` (one per case), or ``IGNORE`` when the patch
+    shows no tumour or the case has no class. target is (3, *patch) float32 region
     masks WT/TC/ET (``output`` REGIONS) or (*patch) int64 internal labels (LABELS).
     With ``augment='loader'`` the item is augmented here and params is empty; with
     ``augment='device'`` params holds the augmentation parameters for ``apply_augment`` on the
@@ -72,6 +74,7 @@ class PatchDataset(Dataset):
         augment: str = "loader",
         seed: int = 0,
         channels: list[int] | None = None,
+        case_classes: list[int] | None = None,
     ) -> None:
         self.cases: list[PreparedCase] = [open_case(cache, cid) for cid in case_ids]
         self.patch = patch_size_vox
@@ -86,6 +89,7 @@ class PatchDataset(Dataset):
         )
         self.shapes = [tuple(int(s) for s in c.image.shape[1:]) for c in self.cases]
         self.foreground = [_foreground_points(c) for c in self.cases]
+        self.case_classes = case_classes or [IGNORE] * len(self.cases)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -93,7 +97,9 @@ class PatchDataset(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    def __getitem__(
+        self, index: int
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         case_index, corner = sample_corner(
             rng, self.shapes, self.foreground, self.patch, self.foreground_fraction
@@ -103,6 +109,8 @@ class PatchDataset(Dataset):
         label = extract_patch(np.asarray(case.label), corner, self.patch)
         x = torch.from_numpy(image.astype(np.float32))
         y = self.output.encode(label)
+        # the case's class teaches the case-class head only through patches that show tumour
+        case_class = torch.tensor(self.case_classes[case_index] if label.any() else IGNORE)
         params: dict[str, torch.Tensor] = {}
         if self.augment != "none":
             g = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
@@ -111,7 +119,7 @@ class PatchDataset(Dataset):
                 batch = {k: v[None] for k, v in params.items()}
                 xb, yb = apply_augment(x[None], y[None], batch)
                 x, y, params = xb[0], yb[0], {}
-        return x, y, params
+        return x, y, params, case_class
 
 
 def _foreground_points(case: PreparedCase, limit: int = 20000) -> np.ndarray:
