@@ -176,7 +176,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from smart_brains.reports.report import build_report
 
-    report = build_report(args.run, args.pred, args.data, args.out, args.device)
+    report = build_report(
+        args.run, args.pred, args.data, args.out, args.device,
+        classifier=args.classifier, classes=args.classes,
+    )  # fmt: skip
     print(report.evaluation.summary()[["cases", "dice_mean", "hd95_mm_mean"]].round(3).to_string())
     print(f"report: {report.html}")
     return 0
@@ -192,6 +195,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     table = result.summary[["cases", "dice_mean", "hd95_mm_mean"]].round(3)
     print("\nHeld-out synthetic cases, per-region scores:")
     print(table.to_string())
+    print("\nGrade (HGG/LGG) classifier, radiomics, cross-validated on the training cases:")
+    print(result.classifier_summary[["cases", "auc", "auc_low", "auc_high", "balanced_accuracy"]].round(3).to_string())
+    print("\nHeld-out gliomas graded from their predicted segmentations:")
+    print(result.grades.round(3).to_string())
     print(f"\ntime (s): {result.seconds}, total {sum(result.seconds.values()):.0f}")
     print(f"data: {result.out / 'data'}\nrun: {result.run}\npredictions: {result.predictions}")
     print(f"scores: {result.scores_csv}\nreport: {result.report} (open it in a browser)")
@@ -425,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset with the references (default: the run's source data)")
     p.add_argument("--out", help="report folder (default: RUN/report)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--classifier", help="a `classify fit` model folder: adds a classification section")
+    p.add_argument("--classes", help="classes.csv of the report's cases: class beside each case")
 
     p = add("classify", lambda a: 2, "case-level classification (grade, tumour type, any label)")
     steps = p.add_subparsers(dest="step", required=True)

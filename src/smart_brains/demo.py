@@ -1,4 +1,10 @@
-"""``smart-brains demo``: synth -> prepare -> train -> predict -> evaluate on the embedded cohort."""
+"""``smart-brains demo``: synth -> prepare -> train -> predict -> classify -> evaluate and
+report, on the embedded cohort.
+
+Classification: a radiomics grade classifier (``classify fit``) is cross-validated and fitted
+on the training cases' reference segmentations, then grades the held-out gliomas from their
+predicted segmentations (grade applies to gliomas only: the cohort's other tumour types have
+none, as in ``labels.csv``)."""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from smart_brains.classification.classify import fit_classifier, predict_classes
+from smart_brains.classification.models import ClassifierConfig
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.data.splits import load_splits
@@ -54,6 +62,8 @@ class DemoResult:
     scores_csv: Path
     summary: pd.DataFrame
     report: Path
+    grades: pd.DataFrame  # held-out gliomas: true grade, predicted grade, its probability
+    classifier_summary: pd.DataFrame  # cross-validated scores on the training cases
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -91,12 +101,36 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
     ).validate()
     run = fit(train_cfg, resume=True, progress=progress)
     lap("train")
-    val_ids = load_splits(cache / "splits.json")["val"]
+    splits = load_splits(cache / "splits.json")
+    val_ids = splits["val"]
     predictions = out / "predictions"
     predict(run.root, data, predictions, device=cfg.device, case_ids=val_ids, progress=progress)
     lap("predict")
-    report = build_report(run.root, predictions, data, out / "report", cfg.device, progress)
+    grades = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False).set_index("case_id")
+    fitted = fit_classifier(
+        data, out / "classifier", ClassifierConfig(target="grade", seed=cfg.seed),
+        case_ids=splits["train"], workers=cfg.workers, progress=progress,
+    )  # fmt: skip
+    gliomas = [c for c in val_ids if grades.loc[c, "grade"]]
+    classes_csv = out / "classification" / "classes.csv"
+    classes = predict_classes(
+        data, out / "classifier", classes_csv.parent, seg_dir=predictions, case_ids=gliomas,
+        workers=cfg.workers, progress=progress,
+    ) if gliomas else pd.DataFrame(columns=["predicted"])  # fmt: skip
+    graded = pd.DataFrame({
+        "true grade": grades.loc[classes.index, "grade"],
+        "predicted grade": classes["predicted"],
+        "probability": [classes.loc[c, f"p_{k}"] for c, k in zip(classes.index, classes["predicted"])],
+    })  # fmt: skip
+    lap("classify")
+    report = build_report(
+        run.root, predictions, data, out / "report", cfg.device, progress,
+        classifier=out / "classifier", classes=classes_csv if gliomas else None,
+    )  # fmt: skip
     lap("evaluate+report")
     scores_csv = out / "report" / "evaluation" / "scores.csv"
     summary = report.evaluation.summary()
-    return DemoResult(out, run.root, predictions, scores_csv, summary, report.html, seconds)
+    return DemoResult(
+        out, run.root, predictions, scores_csv, summary, report.html, graded, fitted.summary(),
+        seconds,
+    )  # fmt: skip

@@ -31,7 +31,7 @@ from smart_brains.paths import atomic_path
 
 
 def _select(cases: list[Case], case_ids: list[str] | None, data: Path) -> list[Case]:
-    if not case_ids:
+    if case_ids is None:
         return cases
     known = {c.case_id: c for c in cases}
     unknown = [c for c in case_ids if c not in known]
@@ -90,9 +90,12 @@ def fit_classifier(
     data, out = Path(data), Path(out)
     cases = _select(discover(data, layout), case_ids, data)
     folders = {c.case_id: c.images[0].path.parent for c in cases}
-    labels = load_labels(data, cfg.target, [c.case_id for c in cases], labels_file, folders)
+    labels = load_labels(
+        data, cfg.target, [c.case_id for c in cases], labels_file, folders, case_ids is not None
+    )
     known = [c for c in cases if labels.values[c.case_id]]
     truth = pd.Series({c.case_id: labels.values[c.case_id] for c in known}, name=cfg.target)
+    truth.index.name = "case_id"
     if features is None:
         features = feature_table(
             known, _seg_paths(known, seg_dir), workers=workers, progress=progress

@@ -262,11 +262,13 @@ def load_labels(
     case_ids: list[str],
     labels_file: str | Path | None = None,
     folders: dict[str, Path] | None = None,
+    other_rows: bool = False,
 ) -> CaseLabels:
     """``--labels FILE`` if given, else ``root/labels.csv`` if present (the embedded cohort's),
-    else the labels the dataset carries."""
+    else the labels the dataset carries. ``other_rows``: a label file may list more cases
+    (``case_ids`` is a chosen subset)."""
     if labels_file is None and (root / "labels.csv").is_file():
         labels_file = root / "labels.csv"
     if labels_file is not None:
-        return read_label_file(labels_file, target, case_ids, root)
+        return read_label_file(labels_file, target, case_ids, root, other_rows)
     return labels_from_dataset(root, target, case_ids, folders)

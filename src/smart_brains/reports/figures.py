@@ -34,9 +34,12 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
     return out_png
 
 
-def plot_confusion(matrix, names: list[str], out_png: Path) -> Path:
-    """The voxel confusion matrix (rows reference, columns prediction), coloured by the share
-    of each reference row, with the counts written in the cells."""
+def plot_confusion(
+    matrix, names: list[str], out_png: Path, title: str = "Voxel confusion matrix",
+    unit: str = "voxels",
+) -> Path:
+    """A confusion matrix (rows reference, columns prediction), coloured by the share of each
+    reference row, with the counts written in the cells."""
     counts = np.asarray(matrix, np.int64)
     share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
@@ -46,8 +49,8 @@ def plot_confusion(matrix, names: list[str], out_png: Path) -> Path:
                 color="white" if share[i, j] > 0.5 else "black")  # fmt: skip
     ax.set_xticks(range(len(names)), names)
     ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel="prediction", ylabel="reference", title="Voxel confusion matrix")
-    fig.colorbar(shown, ax=ax, label="share of reference voxels")
+    ax.set(xlabel="prediction", ylabel="reference", title=title)
+    fig.colorbar(shown, ax=ax, label=f"share of reference {unit}")
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
@@ -122,6 +125,56 @@ def plot_score_boxes(scores: pd.DataFrame, out_png: Path) -> Path:
         ax.set(ylabel=label, title=f"{label} per case")
         if column == "dice":
             ax.set_ylim(0, 1.02)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png
+
+
+def _binary_or_per_class(predictions: pd.DataFrame, truth: pd.Series):
+    """(label, true 0/1, probability) curves: one for two classes (the second class as
+    positive), else one per class (one-vs-rest)."""
+    classes = [c[2:] for c in predictions.columns if c.startswith("p_")]
+    y = truth.loc[predictions.index].astype(str)
+    chosen = classes[1:] if len(classes) == 2 else classes
+    for name in chosen:
+        yield name, (y == name).to_numpy(), predictions[f"p_{name}"].to_numpy(float)
+
+
+def plot_roc(curves: dict[str, pd.DataFrame], truth: pd.Series, out_png: Path) -> Path:
+    """ROC curves of several models' case predictions (``classes.csv`` tables) on ``truth``."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for model, predictions in curves.items():
+        for name, y, p in _binary_or_per_class(predictions, truth):
+            if y.all() or not y.any():
+                continue
+            fpr, tpr, _ = roc_curve(y, p)
+            ax.plot(fpr, tpr, label=f"{model}, {name} (AUC {roc_auc_score(y, p):.2f})")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    ax.set(xlabel="1 - specificity", ylabel="sensitivity", title="ROC (out-of-fold)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return out_png
+
+
+def plot_calibration(predictions: pd.DataFrame, truth: pd.Series, out_png: Path) -> Path:
+    """Reliability diagram: observed frequency against predicted probability (5 bins)."""
+    from sklearn.calibration import calibration_curve
+
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for name, y, p in _binary_or_per_class(predictions, truth):
+        if y.all() or not y.any():
+            continue
+        observed, predicted = calibration_curve(y, p, n_bins=5, strategy="quantile")
+        ax.plot(predicted, observed, marker="o", label=name)
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
+    ax.set(xlabel="predicted probability", ylabel="observed frequency", xlim=(0, 1), ylim=(0, 1),
+           title="Calibration (out-of-fold)")  # fmt: skip
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)

@@ -11,11 +11,14 @@ import pandas as pd
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; display: block;
+        max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.4em 0; }
 .note { color: #666; font-size: 0.85em; }
+.row { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.row img { max-width: 48%; }
 """
 
 
@@ -28,6 +31,32 @@ def image_tag(png: Path, alt: str) -> str:
 def table(df: pd.DataFrame, digits: int = 3) -> str:
     return df.round(digits).to_html(border=0, na_rep="–")
 
+
+def link(path: Path, relative_to: Path, text: str) -> str:
+    """A link to a file beside the report (relative, so the folder can move)."""
+    href = Path(path).resolve().relative_to(Path(relative_to).resolve()).as_posix()
+    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+
+
+def leaderboard(summary: pd.DataFrame, metrics: dict[str, str], digits: int = 3) -> pd.DataFrame:
+    """A BraTS-leaderboard view of a summary with ``{metric}_{mean,std,median,q25,q75}``
+    columns: per metric (plain name from ``metrics``) "mean ± sd", median and quartiles."""
+    out = pd.DataFrame(index=summary.index)
+    if "cases" in summary:
+        out["Cases"] = summary["cases"]
+    f = f"{{:.{digits}f}}"
+    for key, name in metrics.items():
+        out[f"{name} mean ± sd"] = [
+            f"{f.format(m)} ± {f.format(s)}" if pd.notna(m) else "–"
+            for m, s in zip(summary[f"{key}_mean"], summary[f"{key}_std"].fillna(0))
+        ]
+        out[f"{name} median"] = summary[f"{key}_median"].map(lambda v: f.format(v) if pd.notna(v) else "–")
+        out[f"{name} quartiles"] = [
+            f"{f.format(a)}–{f.format(b)}" if pd.notna(a) else "–"
+            for a, b in zip(summary[f"{key}_q25"], summary[f"{key}_q75"])
+        ]
+    out.index.name = "Region"
+    return out
 
 def page(title: str, sections: list[tuple[str, str]], footer: str = "") -> str:
     """A full HTML document from (heading, inner HTML) sections."""

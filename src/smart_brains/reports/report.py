@@ -4,7 +4,13 @@ It holds the training curves, per-region box plots of Dice and HD95, the metrics
 (leaderboard-style summary and lesion-wise scores), the voxel classification metrics and
 confusion matrix, and for the best, median and worst validation case a three-plane overlay
 (reference and prediction in BraTS colours) with tumour volumes. The validation cases of the run
-are predicted first if the predictions folder lacks them.
+are predicted first if the predictions folder lacks them. Tables read as the BraTS leaderboard
+(mean ± sd, median, quartiles, plain headers) with the full CSVs linked beside them.
+
+With a case classifier (``classify fit``'s folder) the report gains a classification section:
+its cross-validated scores against the volume baseline, ROC curves, calibration, confusion
+matrix and most informative features; with case classes (a ``classes.csv`` for the report's
+cases) each case shows its predicted class and probability beside its overlay.
 """
 
 from __future__ import annotations
@@ -42,11 +48,14 @@ def build_report(
     out: str | Path | None = None,
     device: str = "auto",
     progress: bool = True,
+    classifier: str | Path | None = None,
+    classes: str | Path | None = None,
 ) -> Report:
     """Write ``out/report.html`` (default ``RUN/report/``) and the PNGs behind it; returns it.
 
     ``data`` defaults to the dataset the run's cache was prepared from, ``pred_dir`` to
-    ``RUN/predictions`` (missing validation cases are predicted there first).
+    ``RUN/predictions`` (missing validation cases are predicted there first). ``classifier``:
+    a ``classify fit`` model folder; ``classes``: a ``classes.csv`` of the report's cases.
     """
     run_dir = RunDir(Path(run))
     if not run_dir.config.is_file():
@@ -81,6 +90,7 @@ def build_report(
         "worst": ranked.index[-1],
     }
 
+    case_classes = _read_classes(classes)
     case_html = []
     for role, case_id in picks.items():
         case = cases[case_id]
@@ -90,25 +100,35 @@ def build_report(
             image, pred_labels, ref_labels, out / f"case_{role}.png", title=f"{role}: {case_id}"
         )
         rows = result.scores[result.scores["case_id"] == case_id].set_index("region")
+        shown = rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]].rename(columns=PLAIN)
         case_html.append(
             f"<h3>{role.capitalize()}: {case_id} (mean Dice {ranked[case_id]:.3f})</h3>"
+            + '<div class="row">'
             + html.image_tag(png, f"{role} case overlay")
-            + html.table(rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]])
+            + f"<div>{html.table(shown)}{_class_line(case_classes, case_id)}</div></div>"
         )
 
     summary = result.summary()
-    leaderboard = summary[[c for c in summary.columns if c.startswith(("cases", "dice", "hd95"))]]
-    lesion = summary[[c for c in summary.columns if c.startswith("lesion")]]
+    csvs = "<p>Full tables: " + ", ".join(
+        html.link(files[k], out, files[k].name) for k in ("summary", "scores")
+    ) + "</p>"  # fmt: skip
+    every_case = per_case.add_prefix("Dice ").join(_volumes(result.scores))
+    if case_classes is not None:
+        every_case = every_case.join(case_classes.rename(columns={"predicted": "Predicted class"}))
     sections = [
         ("Run", html.table(_run_table(cfg, run_dir, len(cases)))),
         ("Training", html.image_tag(curves, "training curves")),
-        ("Scores per region (BraTS definitions)", html.table(leaderboard) + html.image_tag(boxes, "box plots")),
-        ("Lesion-wise scores (BraTS 2023+)", html.table(lesion)),
-        ("Sensitivity and specificity", html.table(summary[[c for c in summary.columns if c.startswith(("sens", "spec"))]])),
-        ("Voxel classification", html.table(result.classification(), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
-        ("Cases: best, median, worst", "\n".join(case_html)),
-        ("Every case", html.table(per_case.join(_volumes(result.scores)))),
+        ("Scores per region (BraTS definitions)", html.table(html.leaderboard(summary, {"dice": "Dice", "hd95_mm": "HD95 (mm)"})) + csvs + html.image_tag(boxes, "box plots")),
+        ("Lesion-wise scores (BraTS 2023)", html.table(html.leaderboard(summary, {"lesion_dice": "Lesion-wise Dice", "lesion_hd95_mm": "Lesion-wise HD95 (mm)"}))),
+        ("Sensitivity and specificity", html.table(html.leaderboard(summary, {"sensitivity": "Sensitivity", "specificity": "Specificity"}, 4))),
+        ("Voxel classification", html.table(result.classification().rename(columns=str.capitalize), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
     ]  # fmt: skip
+    if classifier is not None:
+        sections.append(("Case classification", _classification_section(Path(classifier), out)))
+    sections += [
+        ("Cases: best, median, worst", "\n".join(case_html)),
+        ("Every case", html.table(every_case)),
+    ]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     document = html.page(
         f"smart-brains report: {run_dir.root.name}",
@@ -118,6 +138,64 @@ def build_report(
     with atomic_path(out / "report.html") as tmp:
         tmp.write_text(document, encoding="utf-8")
     return Report(out / "report.html", result)
+
+
+PLAIN = {"dice": "Dice", "hd95_mm": "HD95 (mm)", "ref_cm3": "reference (cm³)", "pred_cm3": "predicted (cm³)"}
+
+
+def _read_classes(path: str | Path | None) -> pd.DataFrame | None:
+    """A ``classes.csv`` as predicted class and its probability per case, or None."""
+    if path is None:
+        return None
+    from smart_brains.classification.classify import read_predictions
+
+    table = read_predictions(path)
+    probability = [table.loc[c, f"p_{k}"] for c, k in zip(table.index, table["predicted"])]
+    return pd.DataFrame({"predicted": table["predicted"], "probability": probability})
+
+
+def _class_line(case_classes: pd.DataFrame | None, case_id: str) -> str:
+    if case_classes is None or case_id not in case_classes.index:
+        return ""
+    row = case_classes.loc[case_id]
+    return f"<p>Predicted class: <b>{row['predicted']}</b> (probability {row['probability']:.2f})</p>"
+
+
+def _classification_section(folder: Path, out: Path) -> str:
+    """Cross-validated scores of a ``classify fit`` model and its volume baseline, ROC,
+    calibration, confusion matrix and the most informative features."""
+    from smart_brains.classification.classify import read_predictions
+    from smart_brains.classification.models import CaseClassifier
+    from smart_brains.evaluation.classification import score_classes
+
+    classifier = CaseClassifier.load(folder)
+    truth = pd.read_csv(folder / "labels_used.csv", dtype=str).set_index("case_id").iloc[:, 0]
+    oof = read_predictions(folder / "cv_classes.csv")
+    baseline = read_predictions(folder / "cv_baseline_classes.csv")
+    scores = score_classes(oof, truth)
+    target = classifier.config.target
+    roc = figures.plot_roc(
+        {classifier.config.model: oof, "volumes (baseline)": baseline}, truth, out / "class_roc.png"
+    )
+    calibration = figures.plot_calibration(oof, truth, out / "class_calibration.png")
+    confusion = figures.plot_confusion(
+        scores.confusion.to_numpy(), list(scores.confusion.columns), out / "class_confusion.png",
+        title=f"{target}: confusion (out-of-fold)", unit="cases",
+    )  # fmt: skip
+    summary = pd.read_csv(folder / "cv_summary.csv").set_index("model")
+    summary = summary.rename(columns={"cases": "Cases", "auc": "AUC", "auc_low": "AUC 95 % CI low",
+                                      "auc_high": "AUC 95 % CI high", "balanced_accuracy": "Balanced accuracy",
+                                      "accuracy": "Accuracy", "brier": "Brier", "chance": "No better than chance"})  # fmt: skip
+    features = pd.read_csv(folder / "top_features.csv").rename(columns={"feature": "Feature", "f_score": "ANOVA F"})
+    return (
+        f"<p>{target} of {int(scores.summary['cases'].iloc[0])} cases, cross-validated "
+        f"({classifier.config.folds} folds at most, grouped by patient): {scores.sentence()}.</p>"
+        + html.table(summary)
+        + html.table(scores.per_class.rename(columns=str.capitalize))
+        + '<div class="row">' + html.image_tag(roc, "ROC curves") + html.image_tag(calibration, "calibration")
+        + "</div>" + html.image_tag(confusion, "case confusion matrix")
+        + "<h3>Most informative features (ANOVA F, all cases)</h3>" + html.table(features, 2)
+    )  # fmt: skip
 
 
 def _run_table(cfg, run_dir: RunDir, n_cases: int):
@@ -135,5 +213,6 @@ def _run_table(cfg, run_dir: RunDir, n_cases: int):
 
 def _volumes(scores):
     volumes = scores.pivot(index="case_id", columns="region", values=["ref_cm3", "pred_cm3"])
-    volumes.columns = [f"{region} {kind[:-4]} cm³" for kind, region in volumes.columns]
+    kinds = {"ref_cm3": "reference", "pred_cm3": "predicted"}
+    volumes.columns = [f"{region} {kinds[kind]} (cm³)" for kind, region in volumes.columns]
     return volumes
