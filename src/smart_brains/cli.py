@@ -102,6 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         class_target=args.target,
         labels=args.labels,
         class_weight=args.class_weight,
+        fold=args.fold,
     )
     run = fit(cfg, resume=args.resume is not None)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
@@ -351,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
         "its layout carries: HGG/LGG folders, name_mapping.csv, BraTS 2023+ prefixes)",
     )
     p.add_argument("--class-weight", type=float, help="weight of the case-class loss (default 0.2)")
+    p.add_argument(
+        "--fold", type=int, help="train fold K of `prepare --folds` (default: the 80:20 split)"
+    )
     p.add_argument(
         "--resume",
         nargs="?",

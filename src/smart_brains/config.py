@@ -72,6 +72,8 @@ class TrainConfig:
             ``labels.csv`` or the labels its layout carries, see ``classification/labels.py``).
         class_weight: weight of the case-class cross entropy beside the segmentation loss.
         classes: the head's classes, resolved from the labels when training starts (saved).
+        fold: train on fold ``fold`` of the cache's ``splits.json`` (``prepare --folds K``) and
+            validate on its held-out cases; -1: the 80:20 split.
     """
 
     cache: str = ""
@@ -109,6 +111,7 @@ class TrainConfig:
     labels: str = ""
     class_weight: float = 0.2
     classes: tuple[str, ...] = ()
+    fold: int = -1
 
     @property
     def output(self) -> SegmentationOutput:

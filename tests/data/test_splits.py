@@ -35,3 +35,13 @@ def test_two_cases_still_give_a_validation_case():
 def test_too_many_folds():
     with pytest.raises(DataError, match="folds"):
         make_splits(IDS[:3], folds=4)
+
+
+def test_time_points_of_a_patient_never_straddle_train_and_validation():
+    ids = [f"BraTS-GLI-{p:05d}-{t:03d}" for p in range(12) for t in range(p % 3 + 1)]
+    splits = make_splits(ids, seed=3, folds=4)
+    for part in (splits, *splits["folds"]):
+        train = {i[:15] for i in part["train"]}
+        assert train.isdisjoint(i[:15] for i in part["val"]), part
+    assert 0.15 <= len(splits["val"]) / len(ids) <= 0.35
+    assert sorted(c for f in splits["folds"] for c in f["val"]) == sorted(ids)

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from conftest import encode, fake_volumes, make_suffixed, save
 from smart_brains.cli import main
 
 PROBE = """<script>
@@ -20,7 +21,8 @@ window.addEventListener('load', () => {
   const p = document.createElement('pre'); p.id = 'probe';
   p.textContent = JSON.stringify({images: images.length,
     undecoded: images.filter(i => !(i.complete && i.naturalWidth > 0)).length,
-    errors: window.__errors});
+    errors: window.__errors,
+    overflow: document.documentElement.scrollWidth - window.innerWidth});
   document.body.appendChild(p);
 });
 </script>"""
@@ -42,7 +44,7 @@ def load_in_chromium(html_path) -> tuple[dict, list[str]]:
     probed.write_text(html_path.read_text().replace("<head>", "<head>" + PROBE, 1))
     done = subprocess.run(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--v=0", "--dump-dom", probed.as_uri()],
+         "--v=0", "--window-size=1280,900", "--dump-dom", probed.as_uri()],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
@@ -52,9 +54,30 @@ def load_in_chromium(html_path) -> tuple[dict, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def report(trained_run, tmp_path_factory):
+def classifier(tmp_path_factory):
+    """A grade classifier fitted on eight tiny HGG/LGG cases."""
+    root = tmp_path_factory.mktemp("graded")
+    for i in range(8):
+        grade = "HGG" if i % 2 else "LGG"
+        folder = make_suffixed(root / grade, f"BraTS20_Training_{i:03d}", seed=i)
+        labels = fake_volumes(i)[1]
+        labels[7:9, 6:8, 4 : 5 + i % 2] = 3
+        labels[5 : 6 + i // 2, 5:9, 3:7] = 2
+        save(encode(labels, "brats2021"), folder / f"BraTS20_Training_{i:03d}_seg.nii.gz")
+    model = root / "model"
+    assert main(["classify", "fit", str(root), "--out", str(model), "--folds", "2"]) == 0
+    return model
+
+
+@pytest.fixture(scope="module")
+def report(trained_run, classifier, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    assert main(["report", str(trained_run), "--out", str(out), "--device", "cpu"]) == 0
+    data = trained_run.parents[1] / "data"
+    classes = out / "classes.csv"
+    ids = sorted(p.name for p in data.iterdir() if p.is_dir())
+    classes.write_text("case_id,predicted,p_HGG,p_LGG\n" + "".join(f"{i},HGG,0.8,0.2\n" for i in ids))
+    assert main(["report", str(trained_run), "--out", str(out), "--device", "cpu",
+                 "--classifier", str(classifier), "--classes", str(classes)]) == 0  # fmt: skip
     return out / "report.html"
 
 
@@ -62,21 +85,28 @@ def test_report_is_one_self_contained_file(report):
     text = report.read_text()
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # no external URL
     assert text.count("data:image/png;base64,") >= 6  # curves, boxes, confusion, 3 cases
-    for heading in ("Training", "Lesion-wise", "Voxel classification", "best, median, worst"):
+    for heading in ("Training", "Lesion-wise", "Voxel classification", "best, median, worst",
+                    "Case classification", "Most informative features", "Predicted class"):  # fmt: skip
         assert heading in text
+    for raw in ("hd95_mm_q25", "lesion_dice_std", "dice_mean", "balanced_accuracy"):
+        assert raw not in text  # plain headers, as a leaderboard reads
+    assert 'href="evaluation/summary.csv"' in text
     for png in (
         "training_curves.png",
         "scores_boxplot.png",
         "case_best.png",
         "evaluation/confusion.png",
+        "class_roc.png",
+        "class_calibration.png",
     ):
         assert (report.parent / png).stat().st_size > 1000
 
 
 def test_report_loads_in_chromium_with_every_image_decoded(report):
     probe, console = load_in_chromium(report)
-    assert probe["images"] >= 6
+    assert probe["images"] >= 9  # and ROC, calibration, case confusion
     assert probe["undecoded"] == 0
+    assert probe["overflow"] <= 0, "the page is wider than a 1280-px window"
     assert probe["errors"] == [] and console == []
 
 

@@ -11,8 +11,8 @@ from smart_brains.config import TrainConfig
 from smart_brains.errors import DataError
 from smart_brains.models.outputs import IGNORE
 from smart_brains.models.registry import build_model
-from smart_brains.training.losses import CaseClassLoss
 from smart_brains.training.loop import fit
+from smart_brains.training.losses import CaseClassLoss
 
 
 def test_loss_ignores_unlabelled_patches_and_keeps_the_head_in_the_graph():
@@ -74,3 +74,24 @@ def test_predict_writes_classes_beside_the_segmentations(joint_run, synthetic_ca
 def test_the_head_needs_the_multiscale_network(synthetic_cache, capsys):
     code = main(["train", str(synthetic_cache), "--model", "unet", "--target", "kind", "--epochs", "1"])
     assert code == 2 and "multiscale" in capsys.readouterr().err
+
+
+def test_a_fold_trains_on_its_own_cases(synthetic_cache, tmp_path):
+    import json
+    import shutil
+
+    from smart_brains.data.splits import make_splits, save_splits
+
+    cache = tmp_path / "cache"
+    shutil.copytree(synthetic_cache, cache)
+    ids = json.loads((cache / "dataset.json").read_text())["cases"]
+    save_splits(make_splits(ids, folds=3), cache / "splits.json")
+    cfg = TrainConfig(
+        cache=str(cache), name="fold2", runs_dir=str(tmp_path), epochs=1, steps_per_epoch=1,
+        batch_size=1, patch_size_vox=(24, 24, 24), device="cpu", fold=2,
+    )  # fmt: skip
+    run = fit(cfg, progress=False)
+    assert "fold: 2" in run.config.read_text()
+    assert pd.read_csv(run.metrics)["val_dice_mean"].notna().all()
+    with pytest.raises(DataError, match="--fold 5 but the cache has 3 folds"):
+        fit(dataclasses.replace(cfg, name="fold5", fold=5), progress=False)

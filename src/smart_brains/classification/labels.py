@@ -23,7 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from smart_brains.data.layouts import patient_id
 from smart_brains.errors import DataError
+
+__all__ = ["CaseLabels", "load_labels", "labels_from_dataset", "read_label_file", "patient_id"]
 
 ID_COLUMNS = ("case_id", "BraTS21ID", "BraTS2021", "ID", "id", "subject_id", "Subject")
 NAME_MAPPING_IDS = tuple(f"BraTS_{y}_subject_ID" for y in (2020, 2019, 2018, 2017))
@@ -39,7 +42,6 @@ PREFIX_KINDS = {
     "MET": "metastasis",
 }
 _PREFIX = re.compile(r"^BraTS-(GLI|SSA|PED|MEN|MET)-")
-_BRATS23_PATIENT = re.compile(r"^(BraTS-[A-Z]+-\d+)-\d+$")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,6 @@ class CaseLabels:
     @property
     def left_out(self) -> int:
         return len(self.values) - len(self.known)
-
-
-def patient_id(case_id: str) -> str:
-    """The patient a case belongs to: BraTS 2023+ ``BraTS-GLI-00123-001`` (time point 001 of
-    patient 00123) -> ``BraTS-GLI-00123``; any other id is its own patient."""
-    match = _BRATS23_PATIENT.match(case_id)
-    return match.group(1) if match else case_id
 
 
 def _a_few(ids: Sequence[str]) -> str:

@@ -37,7 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from smart_brains.classification.features import VOLUME_FEATURES
-from smart_brains.classification.labels import patient_id
+from smart_brains.data.layouts import patient_id
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import probability_columns
 

@@ -6,6 +6,7 @@ Canonical modality order everywhere in the package: t1, t1ce, t2, flair.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 MODALITIES: tuple[str, ...] = ("t1", "t1ce", "t2", "flair")
@@ -73,6 +74,16 @@ MSD_MODALITY_NAMES: dict[str, str] = {
     "t2w": "t2",
     "t2": "t2",
 }
+
+
+_BRATS23_PATIENT = re.compile(r"^(BraTS-[A-Z]+-\d+)-\d+$")
+
+
+def patient_id(case_id: str) -> str:
+    """The patient a case belongs to: BraTS 2023+ ``BraTS-GLI-00123-001`` (time point 001 of
+    patient 00123) -> ``BraTS-GLI-00123``; any other id is its own patient."""
+    match = _BRATS23_PATIENT.match(case_id)
+    return match.group(1) if match else case_id
 
 
 def strip_nifti_suffix(name: str) -> str | None:

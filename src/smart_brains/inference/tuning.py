@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from smart_brains.data.cache import open_case, read_index
-from smart_brains.data.splits import load_splits
+from smart_brains.data.splits import load_splits, training_split
 from smart_brains.errors import DataError
 from smart_brains.inference.postprocess import tune_min_et_voxels
 from smart_brains.inference.predict import PredictOptions, Predictor
@@ -31,7 +31,7 @@ def tune_postprocessing(
     cache = Path(cache or predictor.cfg.cache)
     index = read_index(cache)
     channels = channel_indices(index["modalities"], predictor.cfg.modalities, cache)
-    val_ids = load_splits(cache / "splits.json")["val"]
+    val_ids = training_split(load_splits(cache / "splits.json"), predictor.cfg.fold, cache)[1]
     cases = []
     for case_id in val_ids:
         prepared = open_case(cache, case_id)

@@ -26,7 +26,7 @@ from smart_brains.config import load_config
 from smart_brains.data.cache import read_index
 from smart_brains.data.discovery import discover
 from smart_brains.data.loading import load_case
-from smart_brains.data.splits import load_splits
+from smart_brains.data.splits import load_splits, training_split
 from smart_brains.errors import DataError
 from smart_brains.evaluation.evaluate import Evaluation, evaluate, prediction_path, read_pair
 from smart_brains.paths import RunDir, atomic_path
@@ -65,7 +65,7 @@ def build_report(
     cfg = load_config(run_dir.config)
     index = read_index(cfg.cache)
     data = Path(data or index["source"])
-    val_ids = load_splits(Path(cfg.cache) / "splits.json")["val"]
+    val_ids = training_split(load_splits(Path(cfg.cache) / "splits.json"), cfg.fold, cfg.cache)[1]
     cases = {c.case_id: c for c in discover(data) if c.case_id in set(val_ids) and c.seg}
     if not cases:
         raise DataError(f"{data}: none of the run's validation cases has a reference to report on")

@@ -57,7 +57,7 @@ class SynthConfig:
     seed: int = 0
     spacing_mm: float = 1.0
     prefix: str = "BraTS2021"
-    version: int = 2  # 2: tumour types (glioma HGG/LGG, metastasis, meningioma) and labels.csv
+    version: int = 3  # 2: tumour types (glioma HGG/LGG, metastasis, meningioma) and labels.csv
 
     @property
     def shape_vox(self) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.synth.anatomy import smooth_field
 
 # Lesion patterns: how a lesion's core is split into enhancing and non-enhancing parts.
-PATTERNS = ("necrotic", "solid", "non-enhancing", "patchy", "homogeneous")
+PATTERNS = ("necrotic", "solid", "necrotic-core", "non-enhancing", "patchy", "homogeneous")
 # Tumour types of the cohort and their rates; gliomas are graded, the others are not.
 TUMOUR_KINDS: dict[str, float] = {"glioma": 0.6, "metastasis": 0.2, "meningioma": 0.2}
 HGG_RATE = 0.55  # share of gliomas that are high-grade
@@ -30,8 +30,9 @@ class Lesion:
         oedema_radius_mm: mean radius of the oedema (WT) around it.
         kind: the lesion's pattern (``PATTERNS``): 'necrotic' (rim-enhancing around
             necrosis), 'solid' (mostly enhancing, no necrosis), 'non-enhancing' (low-grade-like),
-            'patchy' (non-enhancing with small enhancing patches) or 'homogeneous' (uniformly
-            enhancing, as meningiomas are).
+            'patchy' (non-enhancing with small enhancing patches), 'necrotic-core' (no
+            enhancement, necrotic centre: a non-enhancing high-grade glioma) or 'homogeneous'
+            (uniformly enhancing, as meningiomas are).
         rim: enhancing rim thickness as a fraction of the core radius.
         push: mass-effect strength in [0, 0.6].
         heterogeneity: amplitude of the lesion's internal texture (high-grade tumours are more
@@ -64,9 +65,10 @@ def sample_lesions(
             junction: metastases), 'surface' (under the dura: meningiomas).
         kind, grade: from ``sample_tumour_type``.
 
-    HGG: one (85 %) or two lesions, necrotic with ring enhancement (70 %) or solid without
-    necrosis. LGG: one lesion, non-enhancing (75 %) or with patchy enhancement; sizes overlap
-    HGG's. Metastasis: one to four small ring-enhancing or solid nodules with large oedema.
+    HGG: one (85 %) or two lesions, necrotic with ring enhancement (55 %), solid without
+    necrosis (25 %) or non-enhancing with a necrotic centre (20 %); heterogeneous. LGG: one
+    lesion, non-enhancing (60 %) or with patchy enhancement (40 %); sizes overlap HGG's, so no
+    volume separates the grades: necrosis, enhancement pattern and texture do. Metastasis: one to four small ring-enhancing or solid nodules with large oedema.
     Meningioma: one extra-axial, homogeneously enhancing mass with little or no oedema.
     """
     def at(site: str) -> tuple[float, float, float]:
@@ -90,14 +92,14 @@ def sample_lesions(
         return [lesion("surface", core, rng.uniform(1.0, 1.6), "homogeneous", 1.0,
                        rng.uniform(0.35, 0.6), rng.uniform(0.2, 0.6))]  # fmt: skip
     if grade == "LGG":
-        pattern = "non-enhancing" if rng.random() < 0.75 else "patchy"
+        pattern = "non-enhancing" if rng.random() < 0.6 else "patchy"
         return [lesion("deep_wm", rng.uniform(8, 21), rng.uniform(1.2, 1.9), pattern,
                        rng.uniform(0.25, 0.5), rng.uniform(0.15, 0.4), rng.uniform(0.4, 1.2))]  # fmt: skip
     count = 1 if rng.random() < 0.85 else 2
     return [
         lesion("deep_wm", rng.uniform(7, 20) / count**0.3, rng.uniform(1.4, 2.3),
-               "necrotic" if rng.random() < 0.7 else "solid", rng.uniform(0.25, 0.5),
-               rng.uniform(0.25, 0.55), rng.uniform(1.2, 2.5))
+               str(rng.choice(["necrotic", "solid", "necrotic-core"], p=[0.55, 0.25, 0.2])),
+               rng.uniform(0.25, 0.5), rng.uniform(0.25, 0.55), rng.uniform(1.2, 2.5))
         for _ in range(count)
     ]  # fmt: skip
 
@@ -159,8 +161,12 @@ def render_lesions(
             et = core & (smooth_field(local_shape, rng, coarse, 3) > -0.4)
             ncr = core & ~et
         elif lesion.kind == "patchy":
-            et = core & (smooth_field(local_shape, rng, coarse, 3) > 1.1)
+            et = core & (smooth_field(local_shape, rng, coarse, 3) > 0.7)
             ncr = core & ~et
+        elif lesion.kind == "necrotic-core":
+            et = np.zeros(local_shape, dtype=bool)
+            ncr = core
+            necrosis[box] |= core & (core_level < 0.7)
         elif lesion.kind == "homogeneous":
             et = core
             ncr = np.zeros(local_shape, dtype=bool)

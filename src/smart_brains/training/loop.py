@@ -30,7 +30,7 @@ from tqdm import tqdm
 from smart_brains.config import TrainConfig, config_to_dict, save_config
 from smart_brains.data.cache import read_index
 from smart_brains.data.labels import REGIONS
-from smart_brains.data.splits import load_splits
+from smart_brains.data.splits import load_splits, training_split
 from smart_brains.errors import DataError
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
@@ -129,9 +129,11 @@ def resolve_case_classes(cfg: TrainConfig, index: dict[str, Any]) -> tuple[Train
 
 def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistInfo) -> RunDir:
     index = read_index(cfg.cache)
-    splits = load_splits(Path(cfg.cache) / "splits.json")
+    train_ids, val_ids = training_split(
+        load_splits(Path(cfg.cache) / "splits.json"), cfg.fold, cfg.cache
+    )
     channels = channel_indices(index["modalities"], cfg.modalities, cfg.cache)
-    if not splits["train"]:
+    if not train_ids:
         raise DataError(f"{cfg.cache}: no labelled training cases; training needs *_seg files")
     cfg, case_classes = resolve_case_classes(cfg, index)
     case_output = cfg.case_output
@@ -179,9 +181,9 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
         else ("device" if device.type == "cuda" else "loader")
     )
     dataset = PatchDataset(
-        cfg.cache, splits["train"], cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
+        cfg.cache, train_ids, cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
         cfg.output, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
-        [case_output.encode(case_classes[c]) for c in splits["train"]] if case_output else None,
+        [case_output.encode(case_classes[c]) for c in train_ids] if case_output else None,
     )  # fmt: skip
     loss_fn = build_loss(cfg.loss)
     class_loss = CaseClassLoss(case_output.weight) if case_output else None
@@ -255,9 +257,9 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
             state.train_seconds += time.perf_counter() - started
         state.epoch_done = True
         if main:
-            val_classes = {c: case_classes[c] for c in splits["val"] if case_classes.get(c)}
+            val_classes = {c: case_classes[c] for c in val_ids if case_classes.get(c)}
             row = _end_epoch(
-                cfg, run, model, splits["val"], channels, device, state, optimizer, budget_hit,
+                cfg, run, model, val_ids, channels, device, state, optimizer, budget_hit,
                 val_classes,
             )  # fmt: skip
             if writer is not None:
