@@ -21,21 +21,19 @@ Feature names: ``{region}_{modality}_{class}_{feature}`` (e.g. ``ET_t1ce_glcm_Co
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
-from tqdm import tqdm
 
 from smart_brains.data.discovery import Case
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import zscore_in_mask
 from smart_brains.errors import DataError
+from smart_brains.parallel import map_cases
 
 SUB_REGIONS: dict[str, tuple[int, ...]] = {
     "NCR": (NCR,),
@@ -202,18 +200,6 @@ def feature_table(
     """Features of ``cases`` (rows, indexed by case id), from ``seg_paths`` (case id -> file)
     where given, else from the references."""
     jobs = [(c, (seg_paths or {}).get(c.case_id), radiomics) for c in cases]
-    bar = tqdm(total=len(jobs), desc="features", unit="case", disable=None if progress else True)
-    rows = []
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            rows.append(_job(job))
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for row in pool.map(_job, jobs):
-                rows.append(row)
-                bar.update()
-    bar.close()
+    rows = list(map_cases(_job, jobs, workers, "features", progress))
     table = pd.DataFrame(rows, index=pd.Index([c.case_id for c in cases], name="case_id"))
     return table.astype(np.float64)

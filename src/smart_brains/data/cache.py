@@ -17,17 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
-from tqdm import tqdm
 
 from smart_brains.data.discovery import Case, discover
 from smart_brains.data.layouts import MODALITIES
@@ -35,6 +32,7 @@ from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import Box, normalise_case
 from smart_brains.data.splits import make_splits, save_splits
 from smart_brains.errors import DataError, SmartBrainsError
+from smart_brains.parallel import map_cases
 
 CACHE_FORMAT = 1
 
@@ -185,20 +183,7 @@ def prepare(
         shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
 
     jobs = [(case, cases_dir, modalities) for case in cases]
-    bar = tqdm(total=len(jobs), desc="prepare", unit="case", disable=None if progress else True)
-    results: dict[str, str] = {}
-    if workers <= 1:
-        for job in jobs:
-            case_id, status = _prepare_one(job)
-            results[case_id] = status
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for case_id, status in pool.map(_prepare_one, jobs):
-                results[case_id] = status
-                bar.update()
-    bar.close()
+    results = dict(map_cases(_prepare_one, jobs, workers, "prepare", progress))
 
     errors = [s for s in results.values() if s.startswith("error: ")]
     if errors:

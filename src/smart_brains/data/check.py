@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-from tqdm import tqdm
 
 from smart_brains.data.discovery import Discovery, Problem, scan
 from smart_brains.data.loading import check_case
+from smart_brains.parallel import map_cases
 
 
 def check_dataset(
@@ -18,20 +15,8 @@ def check_dataset(
     """Scan ``data`` and read every file of every case; returns the scan and all problems."""
     found = scan(data, layout)
     problems = list(found.problems)
-    bar = tqdm(
-        total=len(found.cases), desc="check", unit="case", disable=None if progress else True
-    )
-    if workers <= 1:
-        for case in found.cases:
-            problems.extend(check_case(case))
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for case_problems in pool.map(check_case, found.cases):
-                problems.extend(case_problems)
-                bar.update()
-    bar.close()
+    for case_problems in map_cases(check_case, found.cases, workers, "check", progress):
+        problems.extend(case_problems)
     return found, problems
 
 

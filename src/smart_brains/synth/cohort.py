@@ -8,20 +8,18 @@ index, on a BraTS-like LPS grid: affine diag(-s, -s, s), 240 x 240 x 155 voxels 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
-from tqdm import tqdm
 
 from smart_brains.data.labels import from_internal
 from smart_brains.data.layouts import MODALITIES
 from smart_brains.errors import DataError
+from smart_brains.parallel import map_cases
 from smart_brains.paths import atomic_path
 from smart_brains.synth.anatomy import (
     load_template,
@@ -187,21 +185,7 @@ def synth_cohort(
     out.mkdir(parents=True, exist_ok=True)
     todo = [i for i in range(n_cases) if f"{cfg.prefix}_{i:05d}" not in manifest["cases"]]
     jobs = [(cfg, i, out) for i in todo]
-    bar = tqdm(total=len(jobs), desc="synth", unit="case", disable=None if progress else True)
-    if workers <= 1 or len(jobs) <= 1:
-        results = []
-        for job in jobs:
-            results.append(_write_job(job))
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            results = []
-            for params in pool.map(_write_job, jobs):
-                results.append(params)
-                bar.update()
-    bar.close()
-    for params in results:
+    for params in map_cases(_write_job, jobs, workers, "synth", progress):
         manifest["cases"][params["case_id"]] = params
     manifest["config"] = asdict(cfg)
     manifest["cases"] = dict(sorted(manifest["cases"].items()))
