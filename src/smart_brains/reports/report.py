@@ -185,7 +185,7 @@ def _classification_section(folder: Path, out: Path) -> str:
     summary = pd.read_csv(folder / "cv_summary.csv").set_index("model")
     summary = summary.rename(columns={"cases": "Cases", "auc": "AUC", "auc_low": "AUC 95 % CI low",
                                       "auc_high": "AUC 95 % CI high", "balanced_accuracy": "Balanced accuracy",
-                                      "accuracy": "Accuracy", "brier": "Brier", "chance": "No better than chance"})  # fmt: skip
+                                      "accuracy": "Accuracy", "brier": "Brier", "better_than_chance": "Better than chance"})  # fmt: skip
     features = pd.read_csv(folder / "top_features.csv").rename(columns={"feature": "Feature", "f_score": "ANOVA F"})
     return (
         f"<p>{target} of {int(scores.summary['cases'].iloc[0])} cases, cross-validated "
