@@ -4,11 +4,10 @@ cross-validated AUC interval contains 0.5; with true labels on a separable task 
 import numpy as np
 import pandas as pd
 import pytest
-
-from smart_brains.classification.models import ClassifierConfig, cross_validate
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.metrics import roc_auc_score
 
+from smart_brains.classification.models import ClassifierConfig, cross_validate
 from smart_brains.evaluation.classification import auc, binary_auc, brier, score_classes
 
 
