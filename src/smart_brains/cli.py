@@ -102,8 +102,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         class_target=args.target,
         labels=args.labels,
         class_weight=args.class_weight,
-        fold=args.fold,
+        fold=None if args.fold == "all" else args.fold,
     )
+    if args.fold == "all":  # every fold in turn, each resumed where it stopped
+        from smart_brains.training.loop import fit_all_folds
+
+        runs = fit_all_folds(cfg)
+        if os.environ.get("RANK", "0") == "0":
+            print(f"trained {len(runs)} folds in {runs[0].root.parent}; "
+                  f"`smart-brains predict --model {runs[0].root.parent}` ensembles them")  # fmt: skip
+        return 0
     run = fit(cfg, resume=args.resume is not None)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
         print(f"run folder: {run.root} (best checkpoint {run.best}, metrics {run.metrics})")
@@ -353,7 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--class-weight", type=float, help="weight of the case-class loss (default 0.2)")
     p.add_argument(
-        "--fold", type=int, help="train fold K of `prepare --folds` (default: the 80:20 split)"
+        "--fold",
+        type=lambda v: v if v == "all" else int(v),
+        help="train fold K of `prepare --folds`, or `all`: every fold in turn into "
+        "runs/NAME/fold0, fold1... (resumable; predict --model runs/NAME ensembles them); "
+        "default: the 80:20 split",
     )
     p.add_argument(
         "--resume",

@@ -57,11 +57,16 @@ def test_joint_training_saves_its_classes_and_validates_them(joint_run):
         fit(changed, resume=True, progress=False)
 
 
-def test_predict_writes_classes_beside_the_segmentations(joint_run, synthetic_cache, tmp_path, capsys):
+def test_predict_writes_classes_beside_the_segmentations(
+    joint_run, synthetic_cache, tmp_path, capsys
+):
     _, run = joint_run
     data = synthetic_cache.parent / "data"
     out = tmp_path / "pred"
-    assert main(["predict", str(data), "--model", str(run.root), "--out", str(out), "--device", "cpu"]) == 0
+    assert (
+        main(["predict", str(data), "--model", str(run.root), "--out", str(out), "--device", "cpu"])
+        == 0
+    )
     classes = pd.read_csv(out / "classes.csv", dtype={"case_id": str})
     labels = pd.read_csv(data / "labels.csv", dtype=str)
     assert list(classes["case_id"]) == list(labels["case_id"])
@@ -72,26 +77,7 @@ def test_predict_writes_classes_beside_the_segmentations(joint_run, synthetic_ca
 
 
 def test_the_head_needs_the_multiscale_network(synthetic_cache, capsys):
-    code = main(["train", str(synthetic_cache), "--model", "unet", "--target", "kind", "--epochs", "1"])
+    code = main(
+        ["train", str(synthetic_cache), "--model", "unet", "--target", "kind", "--epochs", "1"]
+    )
     assert code == 2 and "multiscale" in capsys.readouterr().err
-
-
-def test_a_fold_trains_on_its_own_cases(synthetic_cache, tmp_path):
-    import json
-    import shutil
-
-    from smart_brains.data.splits import make_splits, save_splits
-
-    cache = tmp_path / "cache"
-    shutil.copytree(synthetic_cache, cache)
-    ids = json.loads((cache / "dataset.json").read_text())["cases"]
-    save_splits(make_splits(ids, folds=3), cache / "splits.json")
-    cfg = TrainConfig(
-        cache=str(cache), name="fold2", runs_dir=str(tmp_path), epochs=1, steps_per_epoch=1,
-        batch_size=1, patch_size_vox=(24, 24, 24), device="cpu", fold=2,
-    )  # fmt: skip
-    run = fit(cfg, progress=False)
-    assert "fold: 2" in run.config.read_text()
-    assert pd.read_csv(run.metrics)["val_dice_mean"].notna().all()
-    with pytest.raises(DataError, match="--fold 5 but the cache has 3 folds"):
-        fit(dataclasses.replace(cfg, name="fold5", fold=5), progress=False)

@@ -106,10 +106,11 @@ class Predictor:
     @classmethod
     def from_checkpoints(cls, paths: Sequence[str | Path], device: str = "auto") -> Predictor:
         """Load checkpoint files or run folders (a run folder gives its best.pt, or its last.pt
-        if it was never validated)."""
+        if it was never validated; a folder of runs, such as ``train --fold all``'s, gives
+        every run in it: an ensemble of the folds)."""
         dev = resolve_device(device)
         files, states = [], []
-        for given in paths:
+        for given in expand_runs(paths):
             path = Path(given)
             if path.is_dir():  # a run folder: its best checkpoint, else its last
                 run = RunDir(path)
@@ -239,6 +240,16 @@ class Predictor:
 
         probabilities = np.stack(rows["case_probabilities"].to_list())
         return prediction_table(list(rows["case_id"]), probabilities, list(self.cfg.classes))
+
+
+def expand_runs(paths: Sequence[str | Path]) -> list[Path]:
+    """Each path as given, except a folder that is not a run but holds runs (``fold0/``,
+    ``fold1/``...: folders with a ``config.yaml``), which stands for all of them, sorted."""
+    out = []
+    for given in map(Path, paths):
+        runs = sorted(p.parent for p in given.glob("*/config.yaml")) if given.is_dir() else []
+        out.extend(runs if runs and not (given / "config.yaml").is_file() else [given])
+    return out
 
 
 def _tuned_min_et(run: RunDir) -> int:

@@ -111,6 +111,18 @@ def fit(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> RunDir
         distributed.teardown(info)
 
 
+def fit_all_folds(cfg: TrainConfig, progress: bool = True) -> list[RunDir]:
+    """Train every fold of the cache's ``splits.json`` in turn, into ``runs_dir/name/fold<k>``;
+    a fold already finished is kept, one interrupted is resumed (so re-running continues)."""
+    folds = load_splits(Path(cfg.cache) / "splits.json")["folds"]
+    if not folds:
+        raise DataError(f"{cfg.cache}: no folds; prepare it with --folds K")
+    return [
+        fit(dataclasses.replace(cfg, fold=k, name=f"{cfg.name}/fold{k}"), True, progress)
+        for k in range(len(folds))
+    ]
+
+
 def resolve_case_classes(cfg: TrainConfig, index: dict[str, Any]) -> tuple[TrainConfig, dict[str, str]]:
     """With ``class_target``: the config with its ``classes`` filled in from the labels, and
     every cached case's class (empty: unknown). Without: ``cfg`` and no classes."""

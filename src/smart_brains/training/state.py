@@ -20,7 +20,8 @@ from smart_brains.errors import DataError
 from smart_brains.paths import RunDir, atomic_path
 from smart_brains.training.checkpoint import load_checkpoint
 
-ARCHITECTURE_FIELDS = ("model", "preset", "modalities", "loss", "class_target", "classes")  # a resumed run must keep these
+# a resumed run must keep these
+ARCHITECTURE_FIELDS = ("model", "preset", "modalities", "loss", "class_target", "classes")
 METRIC_FIELDS = [
     "epoch",
     "train_loss",
