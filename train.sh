@@ -12,6 +12,9 @@
 #   RUNS_DIR folder of runs; default: runs
 #   VENV     Python environment to activate; default: .venv (see README, "Train on a cluster")
 #   EXTRA    more `smart-brains train` flags, e.g. "--epochs 50"
+#   FOLD     cross-validation: a fold number K (run runs/NAME/foldK) or "all" (every fold in
+#            turn, runs/NAME/fold0..; resumable); default: the 80:20 split
+#   FOLDS    number of folds prepared when FOLD is set; default 5
 #   HOSTFILE node list, one "host slots queue processors" line each; default $PE_HOSTFILE
 #   RDZV_PORT port of the multi-node rendezvous on the first node; default 20000 + JOB_ID % 20000
 # The job prepares the data once (idempotent), then trains; when the scheduler re-runs the job
@@ -40,6 +43,15 @@ CACHE=${CACHE:-cache/$(basename "$DATA")}
 RUNS_DIR=${RUNS_DIR:-runs}
 VENV=${VENV:-.venv}
 SLOTS=${NSLOTS:-1}
+FOLD=${FOLD:-}
+FOLDS=${FOLDS:-5}
+FOLD_ARGS=()
+PREPARE_FOLDS=()
+if [ -n "$FOLD" ]; then
+  FOLD_ARGS=(--fold "$FOLD")
+  PREPARE_FOLDS=(--folds "$FOLDS")
+  if [ "$FOLD" != all ]; then NAME="$NAME/fold$FOLD"; fi
+fi
 export OMP_NUM_THREADS=$SLOTS
 
 if [ -f "$VENV/bin/activate" ]; then
@@ -65,15 +77,15 @@ echo "slots: $SLOTS, GPUs: $GPUS (CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-u
 python3 -c "import sys, torch, monai, smart_brains; print('python', sys.version.split()[0], '| torch', torch.__version__, '| monai', monai.__version__, '| smart-brains', smart_brains.__version__); print('gpu:', torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none')"
 echo "data: $DATA, config: $CONFIG, run: $RUNS_DIR/$NAME, cache: $CACHE"
 
-smart-brains prepare "$DATA" --out "$CACHE" --workers "$SLOTS"
+smart-brains prepare "$DATA" --out "$CACHE" --workers "$SLOTS" "${PREPARE_FOLDS[@]}"
 
 RESUME=()
-if [ -f "$RUNS_DIR/$NAME/checkpoints/last.pt" ]; then
+if [ "$FOLD" != all ] && [ -f "$RUNS_DIR/$NAME/checkpoints/last.pt" ]; then
   echo "resuming $RUNS_DIR/$NAME from its last checkpoint"
   RESUME=(--resume last)
 fi
 # shellcheck disable=SC2086
-ARGS=(train "$CACHE" --config "$CONFIG" --name "$NAME" --runs-dir "$RUNS_DIR" --device "$DEVICE" --workers "$SLOTS" "${RESUME[@]}" ${EXTRA:-})
+ARGS=(train "$CACHE" --config "$CONFIG" --name "$NAME" --runs-dir "$RUNS_DIR" --device "$DEVICE" --workers "$SLOTS" "${RESUME[@]}" "${FOLD_ARGS[@]}" ${EXTRA:-})
 
 HOSTFILE=${HOSTFILE:-${PE_HOSTFILE:-}}
 HOSTS=()

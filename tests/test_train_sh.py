@@ -20,7 +20,7 @@ def data(tmp_path_factory):
     return root
 
 
-def _job(root: Path, data: Path, extra: str) -> subprocess.CompletedProcess:
+def _job(root: Path, data: Path, extra: str, **more: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DATA": str(data),
@@ -32,6 +32,7 @@ def _job(root: Path, data: Path, extra: str) -> subprocess.CompletedProcess:
         "NSLOTS": "2",
         "JOB_ID": "42",
         "EXTRA": f"--patch-size 24 --steps-per-epoch 2 {extra}",
+        **more,
     }
     return subprocess.run(
         ["bash", "train.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
@@ -58,3 +59,11 @@ def test_bad_data_path_fails_with_a_clear_message(data, tmp_path):
     assert result.returncode == 2
     assert "dataset folder does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fold_all_trains_every_fold(data, tmp_path):
+    result = _job(tmp_path, data / "data", "--epochs 1", FOLD="all", FOLDS="2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trained 2 folds" in result.stdout
+    for k in range(2):
+        assert (tmp_path / "runs" / "job" / f"fold{k}" / "checkpoints" / "last.pt").is_file()
