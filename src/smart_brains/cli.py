@@ -182,6 +182,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crossval(args: argparse.Namespace) -> int:
+    from smart_brains.evaluation.crossval import crossval_scores
+
+    result, out = crossval_scores(args.runs, args.data, args.device)
+    summary = result.summary()
+    columns = [f"{m}_{s}" for m in ("dice", "hd95_mm", "lesion_dice") for s in ("mean", "median")]
+    print(f"cross-validation, out-of-fold predictions of {summary['cases'].max()} cases:")
+    print(summary[["cases", *columns]].round(4).to_string())
+    print(f"\nper-case scores and summary: {out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from smart_brains.reports.report import build_report
 
@@ -441,6 +453,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="folder for the CSVs, JSON and confusion PNG (default: PRED/evaluation)"
     )
     p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
+
+    p = add(
+        "crossval", cmd_crossval,
+        "score a folder of fold runs (train --fold all) on their out-of-fold predictions",
+    )  # fmt: skip
+    p.add_argument("runs", help="folder of fold runs, e.g. runs/NAME")
+    p.add_argument("--data", help="dataset with the references (default: the runs' source data)")
+    p.add_argument("--device", default="auto")
 
     p = add("report", cmd_report, "one self-contained HTML report of a run's validation cases")
     p.add_argument("run", help="run folder")

@@ -68,3 +68,22 @@ def test_every_fold_in_turn_then_one_ensemble(three_folds, synthetic_cache, tmp_
         == 0
     )
     assert len(list((tmp_path / "p").glob("*.nii.gz"))) == 3
+
+
+def test_crossval_scores_and_tunes_on_out_of_fold_predictions(three_folds, tmp_path, capsys):
+    runs = tmp_path / "runs" / "cv"
+    assert main(["train", str(three_folds), "--name", "cv", "--runs-dir", str(tmp_path / "runs"),
+                 "--fold", "all", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1",
+                 "--patch-size", "24", "--device", "cpu"]) == 0  # fmt: skip
+    assert main(["crossval", str(runs), "--device", "cpu"]) == 0
+    scores = pd.read_csv(runs / "crossval" / "scores.csv", dtype={"case_id": str})
+    assert (
+        scores["case_id"].nunique() == 3
+    )  # every case once, predicted by the fold that held it out
+    assert len(list((runs / "oof").glob("*.nii.gz"))) == 3
+    assert main(["tune-postprocessing", str(runs), "--device", "cpu"]) == 0
+    saved = json.loads((runs / "postprocessing.json").read_text())
+    assert saved["cases"] == 3 and saved["runs"] == 3
+    from smart_brains.inference.predict import Predictor
+
+    assert Predictor.from_checkpoints([runs], "cpu").tuned_min_et_voxels == saved["min_et_voxels"]

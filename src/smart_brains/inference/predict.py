@@ -110,6 +110,9 @@ class Predictor:
         every run in it: an ensemble of the folds)."""
         dev = resolve_device(device)
         files, states = [], []
+        tuned = None  # a folder of fold runs may hold its own out-of-fold tuning
+        if len(paths) == 1 and RunDir(Path(paths[0])).postprocessing.is_file():
+            tuned = _tuned_min_et(RunDir(Path(paths[0])))
         for given in expand_runs(paths):
             path = Path(given)
             if path.is_dir():  # a run folder: its best checkpoint, else its last
@@ -138,7 +141,9 @@ class Predictor:
             model.load_state_dict(state["model"])
             models.append(model.to(dev).eval())
         windows = [cfg.patch_size_vox for cfg in cfgs]
-        return cls(models, cfgs[0], dev, _tuned_min_et(_run_of(files[0])), windows)
+        if tuned is None:
+            tuned = _tuned_min_et(_run_of(files[0]))
+        return cls(models, cfgs[0], dev, tuned, windows)
 
     def probabilities(
         self, normalised: np.ndarray, options: PredictOptions
