@@ -90,3 +90,8 @@ def test_unrelated_files_ignored(brats21):
     (brats21 / "README.txt").write_text("hello")
     save(np.zeros((2, 2, 2)), brats21 / "notes" / "atlas.nii.gz")
     assert len(discover(brats21)) == 3
+
+
+def test_an_msd_task_folder_one_level_down_is_found(tmp_path):
+    make_msd(tmp_path / "Task01_BrainTumour", ["BRATS_001", "BRATS_002"])
+    assert [c.case_id for c in discover(tmp_path)] == ["BRATS_001", "BRATS_002"]

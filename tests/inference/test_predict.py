@@ -165,3 +165,27 @@ def test_a_run_never_validated_predicts_with_its_last_checkpoint(trained_run, ca
     (run / "checkpoints" / "best.pt").unlink()
     table = predict(run, case, tmp_path / "out", device="cpu", progress=False)
     assert table["written"].tolist() == [True]
+
+
+def test_explicit_brats2023_files_give_the_id_and_the_2023_labels(trained_run, case, tmp_path):
+    import shutil
+
+    names = {}
+    for flag, ref in zip(("t1n", "t1c", "t2w", "t2f"), case.images):
+        names[flag] = tmp_path / f"BraTS-GLI-00007-001-{flag}.nii.gz"
+        shutil.copy(ref.path, names[flag])
+    files = [f"--{flag}={path}" for flag, path in names.items()]
+    assert main(["predict", *files, "--model", str(trained_run), "--out", str(tmp_path / "o"),
+                 "--device", "cpu"]) == 0  # fmt: skip
+    labels = _labels(tmp_path / "o" / "BraTS-GLI-00007-001.nii.gz")
+    assert set(np.unique(labels)) <= {0, 1, 2, 3}
+    from smart_brains.inference.predict import explicit_case
+
+    files21 = {m: r.path for m, r in zip(("t1", "t1ce", "t2", "flair"), case.images)}
+    assert (explicit_case(files21).case_id, explicit_case(files21).convention) == (
+        case.case_id,
+        "brats2021",
+    )
+    files23 = dict(zip(("t1", "t1ce", "t2", "flair"), names.values()))
+    assert explicit_case(files23).convention == "brats2023"
+    assert explicit_case(files23, "mine", "brats2021").case_id == "mine"

@@ -85,7 +85,7 @@ def _nifti_files(root: Path) -> list[Path]:
     )
 
 
-def _suffix_pattern(layout: Layout) -> re.Pattern[str]:
+def suffix_pattern(layout: Layout) -> re.Pattern[str]:
     names = sorted({*layout.suffixes.values(), layout.seg_suffix}, key=len, reverse=True)
     sep = re.escape(layout.separator)
     return re.compile(rf"^(?P<id>.+){sep}(?P<mod>{'|'.join(map(re.escape, names))})$")
@@ -99,7 +99,7 @@ def detect_layout(root: Path) -> str:
     """
     if not root.is_dir():
         raise DataError(f"{root}: dataset folder does not exist; pass the folder holding the cases")
-    if (root / "imagesTr").is_dir() or (root / "imagesTs").is_dir():
+    if _is_msd(root) or msd_inside(root) is not None:
         return "msd"
     files = _nifti_files(root)
     if not files:
@@ -110,7 +110,7 @@ def detect_layout(root: Path) -> str:
     stems = [strip_nifti_suffix(p.name) or "" for p in files]
     scores = {}
     for name in ("brats2023", "brats2021"):
-        pattern = _suffix_pattern(LAYOUTS[name])
+        pattern = suffix_pattern(LAYOUTS[name])
         scores[name] = sum(bool(pattern.match(s)) for s in stems)
     best = max(scores, key=lambda k: scores[k])
     if scores[best] == 0:
@@ -124,8 +124,21 @@ def detect_layout(root: Path) -> str:
     return best
 
 
+def _is_msd(root: Path) -> bool:
+    return (root / "imagesTr").is_dir() or (root / "imagesTs").is_dir()
+
+
+def msd_inside(root: Path) -> Path | None:
+    """The one MSD task folder directly inside ``root`` (the MSD archive unpacks to
+    ``Task01_BrainTumour/``), when ``root`` itself is not one."""
+    if _is_msd(root):
+        return None
+    inside = [p for p in sorted(root.iterdir()) if p.is_dir() and _is_msd(p)]
+    return inside[0] if len(inside) == 1 else None
+
+
 def _discover_suffixed(root: Path, layout: Layout, found: Discovery) -> None:
-    pattern = _suffix_pattern(layout)
+    pattern = suffix_pattern(layout)
     by_case: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     for path in _nifti_files(root):
         match = pattern.match(strip_nifti_suffix(path.name) or "")
@@ -227,6 +240,8 @@ def scan(root: str | Path, layout: str | None = None) -> Discovery:
         raise DataError(f"unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     elif not root.is_dir():
         raise DataError(f"{root}: dataset folder does not exist")
+    if layout == "msd" and msd_inside(root) is not None:
+        root = msd_inside(root)  # e.g. the folder holding Task01_BrainTumour/
     found = Discovery(root, layout)
     if layout == "msd":
         _discover_msd(root, found)

@@ -25,9 +25,9 @@ from torch import nn
 from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_from_dict
-from smart_brains.data.discovery import Case, ImageRef, discover
+from smart_brains.data.discovery import Case, ImageRef, discover, suffix_pattern
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
-from smart_brains.data.layouts import MODALITIES
+from smart_brains.data.layouts import LAYOUTS, MODALITIES, strip_nifti_suffix
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
 from smart_brains.errors import DataError, SmartBrainsError
@@ -284,19 +284,35 @@ def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str,
 
 
 def explicit_case(
-    files: dict[str, str | Path], case_id: str | None = None, convention: str = "brats2021"
+    files: dict[str, str | Path], case_id: str | None = None, convention: str | None = None
 ) -> Case:
-    """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}."""
+    """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}.
+
+    The case id and the label convention come from the contrast-enhanced file's name when it
+    follows a BraTS layout (``BraTS2021_00000_t1ce.nii.gz`` -> BraTS 2021 labels, enhancing 4;
+    ``BraTS-GLI-00000-000-t1c.nii.gz`` -> BraTS 2023 labels, enhancing 3); ``case_id`` and
+    ``convention`` override them. Otherwise the id is the file name without its extension and
+    the labels are BraTS 2021's.
+    """
     missing = [m for m in MODALITIES if not files.get(m)]
     if missing:
-        raise DataError(f"explicit inputs need all of --t1 --t1ce --t2 --flair; missing {missing}")
+        raise DataError(
+            "explicit inputs need all four files (--t1 --t1ce --t2 --flair, or BraTS 2023's "
+            f"--t1n --t1c --t2w --t2f); missing {', '.join(missing)}"
+        )
     paths = {m: Path(files[m]) for m in MODALITIES}
     for m, path in paths.items():
         if not path.is_file():
             raise DataError(f"{path}: --{m} file does not exist")
-    name = case_id or paths["t1ce"].name.split(".nii")[0].removesuffix("_t1ce")
+    stem = strip_nifti_suffix(paths["t1ce"].name) or paths["t1ce"].stem
+    named_id, named_convention = stem, "brats2021"
+    for layout in (LAYOUTS["brats2023"], LAYOUTS["brats2021"]):
+        match = suffix_pattern(layout).match(stem)
+        if match and match["mod"] == layout.suffixes["t1ce"]:
+            named_id, named_convention = match["id"], layout.convention
+            break
     images = tuple(ImageRef(paths[m]) for m in MODALITIES)
-    return Case(name, images, None, "explicit", convention)
+    return Case(case_id or named_id, images, None, "explicit", convention or named_convention)
 
 
 def predict(
