@@ -118,7 +118,8 @@ def morphology_features(
 
     Location: the whole tumour's centroid relative to the brain's centroid (mm; left-right as an
     absolute distance from the midline), and its mean and smallest distance to the brain's
-    surface (mm): extra-axial tumours (meningioma) sit on it, deep gliomas do not.
+    surface (mm, on a grid of about 2 mm): extra-axial tumours (meningioma) sit on it, deep
+    gliomas do not.
     """
     voxel_cm3 = float(np.prod(spacing)) / 1000.0
     masks = {r: np.isin(labels, v) for r, v in SUB_REGIONS.items()}
@@ -140,7 +141,14 @@ def morphology_features(
     if wt.any() and brain.any():
         step = np.asarray(spacing)
         offset = (np.argwhere(wt).mean(0) - np.argwhere(brain).mean(0)) * step
-        depth = ndimage.distance_transform_edt(brain, sampling=spacing)[wt]
+        # depth below the surface on a grid of about 2 mm (8 times cheaper at 1 mm; the
+        # feature needs no finer precision)
+        step = max(1, int(round(2.0 / min(spacing))))
+        coarse = (slice(None, None, step),) * 3
+        if not wt[coarse].any():
+            coarse, step = (slice(None),) * 3, 1
+        sampling = tuple(float(s) * step for s in spacing)
+        depth = ndimage.distance_transform_edt(brain[coarse], sampling=sampling)[wt[coarse]]
         out.update(
             location_lr_mm=float(abs(offset[0])),
             location_ap_mm=float(offset[1]),

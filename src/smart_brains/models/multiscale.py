@@ -11,7 +11,7 @@ multiple of ``size_divisor`` and cropped back). Output logits (B, K, X, Y, Z); i
 with deep supervision, a list [full, 1/2, 1/4, ...] of logits at decreasing resolution.
 
 With ``n_classes`` > 0 a case-level head (dropout, linear) reads the bottleneck's features,
-averaged over space: in training ``forward`` returns (segmentation, class logits (B, n_classes))
+pooled over space by mean and maximum: in training ``forward`` returns (segmentation, class logits (B, n_classes))
 so one pass trains both; ``classify`` runs the encoder and the head alone, for inference.
 """
 
@@ -89,6 +89,11 @@ class FullResolutionRestore(nn.Module):
         return self.fuse(torch.cat([self.up(h), self.skip(x)], dim=1))
 
 
+def _pool(h: torch.Tensor) -> torch.Tensor:
+    """(B, C, X, Y, Z) -> (B, 2C): the mean and the maximum of each channel over space."""
+    return torch.cat([h.mean(dim=(2, 3, 4)), h.amax(dim=(2, 3, 4))], dim=1)
+
+
 class MultiScaleUNet(nn.Module):
     """Residual encoder-decoder of multiscale blocks with deep supervision (see module doc)."""
 
@@ -135,10 +140,12 @@ class MultiScaleUNet(nn.Module):
             nn.Conv3d(f[self._head_stage(level)], out_channels, 1) for level in range(n_heads)
         )
         self.deep_supervision = spec.deep_supervision > 0
-        # Case-level head on the deepest features: global average pooling, then a linear layer.
+        # Case-level head on the deepest features, pooled over space by their mean and their
+        # maximum (instance norm makes every case's channel means alike: the maxima say where a
+        # feature fired strongly), then dropout and a linear layer.
         self.class_head: nn.Module | None = None
         if n_classes:
-            self.class_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(f[-1], n_classes))
+            self.class_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(2 * f[-1], n_classes))
 
     def _head_stage(self, level: int) -> int:
         """Decoder stage feeding the output at 1 / 2^level resolution."""
@@ -163,7 +170,7 @@ class MultiScaleUNet(nn.Module):
         if self.class_head is None:
             raise RuntimeError("this network was built without a case-class head")
         h, _ = self._encode(self._pad(x))
-        return self.class_head(h.mean(dim=(2, 3, 4)))
+        return self.class_head(_pool(h))
 
     def forward(
         self, x: torch.Tensor
@@ -174,7 +181,7 @@ class MultiScaleUNet(nn.Module):
         size = x.shape[2:]
         x = self._pad(x)
         h, skips = self._encode(x)
-        pooled = h.mean(dim=(2, 3, 4))  # (B, f_last)
+        pooled = _pool(h)  # (B, 2 f_last)
         decoded: list[torch.Tensor] = []
         for s in range(len(self.up) - 1, -1, -1):
             h = self.merge[s](torch.cat([self.up[s](h), skips[s]], dim=1))
