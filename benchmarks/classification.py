@@ -157,7 +157,8 @@ def main() -> None:
 def write_results(frame: pd.DataFrame, timing: dict[str, float], args, n_cases: int) -> None:
     lines = [
         f"\n## Case classification: {date.today()}, {platform.machine()} ({os.cpu_count()} CPU cores)\n",
-        f"Command: `python benchmarks/classification.py --n {args.n} --train-s {args.train_s:g}`. "
+        f"Command: `python benchmarks/classification.py --n {args.n} --train-s {args.train_s:g} "
+        f"--head-s {args.head_s:g}`. "
         f"{n_cases} synthetic cases at 2 mm (seed {args.seed}); grade is scored on the gliomas "
         "only. Predicted segmentations come from multiscale:tiny trained "
         f"{args.train_s:g} s on 20 other synthetic cases. Radiomics and baseline: cross-validated "

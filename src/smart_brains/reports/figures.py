@@ -24,7 +24,8 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
     for region in REGIONS:
         col = f"val_dice_{region}"
         if col in df and df[col].notna().any():
-            ax_dice.plot(df["epoch"], df[col], marker="o", label=region)
+            validated = df[df[col].notna()]  # validation runs every val_every epochs
+            ax_dice.plot(validated["epoch"], validated[col], marker="o", label=region)
     ax_dice.set(xlabel="epoch", ylabel="Dice", ylim=(0, 1), title="Validation Dice")
     if ax_dice.lines:
         ax_dice.legend()

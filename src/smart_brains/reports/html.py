@@ -29,7 +29,12 @@ def image_tag(png: Path, alt: str) -> str:
 
 
 def table(df: pd.DataFrame, digits: int = 3) -> str:
-    return df.round(digits).to_html(border=0, na_rep="–")
+    """An HTML table; a named index becomes the first column, a plain row number is hidden,
+    booleans read yes/no."""
+    df = df.round(digits).replace({True: "yes", False: "no"})
+    if df.index.name:
+        df = df.reset_index()
+    return df.to_html(border=0, na_rep="–", index=not isinstance(df.index, pd.RangeIndex))
 
 
 def link(path: Path, relative_to: Path, text: str) -> str:

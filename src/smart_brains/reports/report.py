@@ -101,6 +101,7 @@ def build_report(
         )
         rows = result.scores[result.scores["case_id"] == case_id].set_index("region")
         shown = rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]].rename(columns=PLAIN)
+        shown.index.name = "Region"
         case_html.append(
             f"<h3>{role.capitalize()}: {case_id} (mean Dice {ranked[case_id]:.3f})</h3>"
             + '<div class="row">'
@@ -113,6 +114,7 @@ def build_report(
         html.link(files[k], out, files[k].name) for k in ("summary", "scores")
     ) + "</p>"  # fmt: skip
     every_case = per_case.add_prefix("Dice ").join(_volumes(result.scores))
+    every_case.index.name = "Case"
     if case_classes is not None:
         every_case = every_case.join(case_classes.rename(columns={"predicted": "Predicted class"}))
     sections = [
@@ -121,7 +123,7 @@ def build_report(
         ("Scores per region (BraTS definitions)", html.table(html.leaderboard(summary, {"dice": "Dice", "hd95_mm": "HD95 (mm)"})) + csvs + html.image_tag(boxes, "box plots")),
         ("Lesion-wise scores (BraTS 2023)", html.table(html.leaderboard(summary, {"lesion_dice": "Lesion-wise Dice", "lesion_hd95_mm": "Lesion-wise HD95 (mm)"}))),
         ("Sensitivity and specificity", html.table(html.leaderboard(summary, {"sensitivity": "Sensitivity", "specificity": "Specificity"}, 4))),
-        ("Voxel classification", html.table(result.classification().rename(columns=str.capitalize), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
+        ("Voxel classification", html.table(result.classification().rename(columns=str.capitalize).rename_axis("Label"), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
     ]  # fmt: skip
     if classifier is not None:
         sections.append(("Case classification", _classification_section(Path(classifier), out)))
@@ -188,10 +190,11 @@ def _classification_section(folder: Path, out: Path) -> str:
                                       "accuracy": "Accuracy", "brier": "Brier", "better_than_chance": "Better than chance"})  # fmt: skip
     features = pd.read_csv(folder / "top_features.csv").rename(columns={"feature": "Feature", "f_score": "ANOVA F"})
     return (
-        f"<p>{target} of {int(scores.summary['cases'].iloc[0])} cases, cross-validated "
-        f"({classifier.config.folds} folds at most, grouped by patient): {scores.sentence()}.</p>"
-        + html.table(summary)
-        + html.table(scores.per_class.rename(columns=str.capitalize))
+        f"<p>{target.capitalize()}, {classifier.config.model} classifier, cross-validated "
+        f"({classifier.config.folds} folds at most, grouped by patient) on "
+        f"{scores.sentence()}.</p>"
+        + html.table(summary.rename_axis("Model"))
+        + html.table(scores.per_class.rename(columns=str.capitalize).rename_axis("Class"))
         + '<div class="row">' + html.image_tag(roc, "ROC curves") + html.image_tag(calibration, "calibration")
         + "</div>" + html.image_tag(confusion, "case confusion matrix")
         + "<h3>Most informative features (ANOVA F, all cases)</h3>" + html.table(features, 2)
