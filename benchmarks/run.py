@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["intensity_baseline.py", "models.py", "ddp_scaling.py", "predict.py"]
+BENCHMARKS = ["intensity_baseline.py", "models.py", "ddp_scaling.py", "predict.py", "classification.py"]
 
 if __name__ == "__main__":
     for script in BENCHMARKS:
