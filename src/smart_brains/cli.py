@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smart_brains import __version__
+from smart_brains.classification.cli import add_classify_steps
 from smart_brains.data.labels import CONVENTIONS
 from smart_brains.data.layouts import LAYOUTS, parse_modalities
 from smart_brains.errors import SmartBrainsError
@@ -217,58 +218,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nHeld-out synthetic cases, per-region scores:")
     print(table.to_string())
     print("\nGrade (HGG/LGG) classifier, radiomics, cross-validated on the training cases:")
-    print(result.classifier_summary[["cases", "auc", "auc_low", "auc_high", "balanced_accuracy"]].round(3).to_string())
+    print(
+        result.classifier_summary[["cases", "auc", "auc_low", "auc_high", "balanced_accuracy"]]
+        .round(3)
+        .to_string()
+    )
     print("\nHeld-out gliomas graded from their predicted segmentations:")
     print(result.grades.round(3).to_string())
     print(f"\ntime (s): {result.seconds}, total {sum(result.seconds.values()):.0f}")
     print(f"data: {result.out / 'data'}\nrun: {result.run}\npredictions: {result.predictions}")
     print(f"scores: {result.scores_csv}\nreport: {result.report} (open it in a browser)")
-    return 0
-
-
-def cmd_classify_fit(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import fit_classifier
-    from smart_brains.classification.models import ClassifierConfig
-
-    cfg = ClassifierConfig(
-        target=args.target, model=args.classifier, estimator=args.estimator,
-        n_features=args.n_features, folds=args.folds, seed=args.seed,
-    )  # fmt: skip
-    result = fit_classifier(
-        args.data, args.out, cfg, args.labels, args.seg, args.layout, _cases(args.cases), args.workers
-    )
-    labels = result.labels
-    left = f"; {labels.left_out} cases without a {cfg.target} left out" if labels.left_out else ""
-    print(f"labels: {labels.source}: {len(labels.known)} cases, classes {', '.join(labels.classes)}{left}")
-    table = result.summary()[["cases", "auc", "auc_low", "auc_high", "balanced_accuracy", "brier"]]
-    print(f"\n{result.scores.summary['cases'].iloc[0]}-case cross-validation ({cfg.folds} folds, grouped by patient):")
-    print(table.round(3).to_string())
-    print(f"{cfg.model}: {result.scores.sentence()}")
-    gain = result.scores.summary["auc"].iloc[0] - result.baseline.summary["auc"].iloc[0]
-    print(f"against the volume baseline: AUC {gain:+.3f}" + ("" if gain > 0 else " (it does not beat the baseline)"))
-    print(f"model: {result.folder}")
-    return 0
-
-
-def cmd_classify_predict(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import predict_classes
-
-    table = predict_classes(
-        args.data, args.model, args.out, args.seg, args.layout, _cases(args.cases), args.workers
-    )
-    print(table.round(3).to_string())
-    print(f"wrote {Path(args.out) / 'classes.csv'}")
-    return 0
-
-
-def cmd_classify_evaluate(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import evaluate_classes
-
-    scores, folder = evaluate_classes(args.classes, args.labels, args.target, args.out)
-    print(scores.sentence())
-    print(f"\n{scores.per_class.round(3).to_string()}\n\nconfusion (rows: true, columns: predicted):")
-    print(scores.confusion.to_string())
-    print(f"\nwritten to {folder}")
     return 0
 
 
@@ -475,49 +434,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset with the references (default: the run's source data)")
     p.add_argument("--out", help="report folder (default: RUN/report)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--classifier", help="a `classify fit` model folder: adds a classification section")
+    p.add_argument(
+        "--classifier", help="a `classify fit` model folder: adds a classification section"
+    )
     p.add_argument("--classes", help="classes.csv of the report's cases: class beside each case")
 
     p = add("classify", lambda a: 2, "case-level classification (grade, tumour type, any label)")
-    steps = p.add_subparsers(dest="step", required=True)
-    fit = steps.add_parser(
-        "fit", help="cross-validate and fit a classifier on labelled cases",
-        description="Extract radiomics features of every sub-region (reference or --seg "
-        "segmentations), cross-validate the classifier and the volume baseline, fit, save.",
-    )  # fmt: skip
-    fit.set_defaults(func=cmd_classify_fit)
-    fit.add_argument("data", help="dataset folder")
-    fit.add_argument("--out", required=True, help="model folder to write")
-    fit.add_argument("--target", default="grade", help="label column (default: %(default)s)")
-    fit.add_argument(
-        "--labels",
-        help="CSV with a case-id column and the target column (default: DATA/labels.csv, else "
-        "the labels the dataset carries: HGG/LGG folders, name_mapping.csv, BraTS 2023+ prefixes)",
-    )
-    fit.add_argument("--classifier", default="radiomics", choices=["radiomics", "volumes"])
-    fit.add_argument("--estimator", default="logistic", choices=["logistic", "forest"])
-    fit.add_argument("--n-features", type=int, default=20, help="features kept (default 20)")
-    fit.add_argument("--folds", type=int, default=5)
-    fit.add_argument("--seed", type=int, default=0)
-    pred = steps.add_parser("predict", help="classify cases with a fitted model -> classes.csv")
-    pred.set_defaults(func=cmd_classify_predict)
-    pred.add_argument("data", help="dataset folder")
-    pred.add_argument("--model", required=True, help="model folder from `classify fit`")
-    pred.add_argument("--out", required=True, help="folder for classes.csv")
-    ev = steps.add_parser("evaluate", help="score classes.csv against labels")
-    ev.set_defaults(func=cmd_classify_evaluate)
-    ev.add_argument("classes", help="classes.csv")
-    ev.add_argument("--labels", required=True, help="CSV with case ids and the target column")
-    ev.add_argument("--target", default="grade")
-    ev.add_argument("--out", help="folder for the scores (default: beside classes.csv)")
-    for sub_parser in (fit, pred):
-        sub_parser.add_argument(
-            "--seg", help="folder of predicted <case_id>.nii.gz to take sub-regions from "
-            "(default: the reference segmentations)",
-        )  # fmt: skip
-        _layout(sub_parser)
-        sub_parser.add_argument("--cases", help="comma-separated case ids (default: all)")
-        sub_parser.add_argument("--workers", type=int, default=1, help="feature-extraction processes")
+    add_classify_steps(p, _layout, _cases)
 
     add("models", cmd_models, "list the registered model architectures")
     p = add("model-info", cmd_model_info, "parameters, FLOPs (128^3 patch) and receptive fields")
