@@ -6,6 +6,7 @@ Errors caused by the input (``SmartBrainsError``) print one line and exit with c
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,9 @@ from smart_brains.data.labels import CONVENTIONS
 from smart_brains.data.layouts import LAYOUTS, parse_modalities
 from smart_brains.errors import SmartBrainsError
 from smart_brains.inference.tta import TTA_MODES
+from smart_brains.paths import write_csv
+
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def _layout(p: argparse.ArgumentParser) -> None:
@@ -147,7 +151,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     )
     volumes = table.drop(columns=["path", "written"]).set_index("case_id").round(2)
     print(volumes.to_string())
-    table.to_csv(Path(args.out) / "volumes.csv", index=False)
+    write_csv(table, Path(args.out) / "volumes.csv", index=False)
     skipped = int((~table["written"]).sum())
     note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
     print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
@@ -457,6 +461,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmartBrainsError as exc:
         print(f"smart-brains: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # out of space, no permission, read-only: the user's to fix
+        if exc.errno not in OUTPUT_ERRNOS:
+            raise
+        where = exc.filename or "an output file"
+        print(
+            f"smart-brains: error: {where}: {exc.strerror}; nothing partial was kept: free space "
+            "or write elsewhere, then run the command again",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("smart-brains: interrupted", file=sys.stderr)
         return 130

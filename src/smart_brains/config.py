@@ -17,6 +17,7 @@ from smart_brains.models.outputs import (
     SegmentationOutput,
     output_for_loss,
 )
+from smart_brains.paths import write_text
 
 OPTIMIZERS = ("adamw", "sgd")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -212,4 +213,4 @@ def config_from_dict(values: dict[str, Any]) -> TrainConfig:
 
 
 def save_config(cfg: TrainConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    write_text(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -26,6 +27,20 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_csv(table: Any, path: Path, index: bool = True) -> Path:
+    """``table.to_csv`` (a DataFrame) written atomically; returns ``path``."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=index)
+    return Path(path)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """A text file written atomically; returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,23 @@ def test_cache_inside_dataset_refused(brats21):
 
     with pytest.raises(DataError, match="must not be inside the dataset"):
         prepare(brats21, brats21 / "cache", progress=False)
+
+
+def test_a_damaged_case_is_named_by_train_and_rebuilt_by_prepare(brats21, tmp_path, capsys):
+    """A truncated image.npy (disk trouble after prepare): train names the case and the command
+    to run, exit 2; prepare notices it and rebuilds only that case."""
+    from smart_brains.cli import main
+
+    cache = tmp_path / "cache"
+    prepare(brats21, cache, progress=False)
+    damaged = cache / "cases" / "BraTS2021_00001" / "image.npy"
+    damaged.write_bytes(damaged.read_bytes()[:-500])
+    code = main(["train", str(cache), "--epochs", "1", "--steps-per-epoch", "1",
+                 "--patch-size", "8", "--runs-dir", str(tmp_path / "runs"), "--device", "cpu"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert "case BraTS2021_00001" in err and "is damaged" in err
+    assert f"smart-brains prepare {brats21.resolve()} --out {cache}" in err
+    report = prepare(brats21, cache, progress=False)
+    assert (report.prepared, report.skipped) == (1, 2)
+    assert open_case(cache, "BraTS2021_00001").image.shape[0] == 4

@@ -189,3 +189,24 @@ def test_explicit_brats2023_files_give_the_id_and_the_2023_labels(trained_run, c
     files23 = dict(zip(("t1", "t1ce", "t2", "flair"), names.values()))
     assert explicit_case(files23).convention == "brats2023"
     assert explicit_case(files23, "mine", "brats2021").case_id == "mine"
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_partial(
+    trained_run, case, tmp_path, capsys, monkeypatch
+):
+    import errno
+
+    def full(img, path):
+        open(path, "wb").write(b"partial")  # what a write cut short leaves
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(nib, "save", full)
+    out = tmp_path / "out"
+    folder = str(case.images[0].path.parent)
+    assert (
+        main(["predict", folder, "--model", str(trained_run), "--out", str(out), "--device", "cpu"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert list(out.iterdir()) == []  # no temporary, no half-written segmentation

@@ -26,3 +26,29 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
     torch.save({"model": Evil()}, path, pickle_module=pickle)
     with pytest.raises(DataError, match="not a readable"):
         load_checkpoint(path)
+
+
+def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    import pytest
+    import torch
+
+    from smart_brains.errors import DataError
+    from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
+
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"step": 1})
+
+    def full(obj, f):
+        open(f, "wb").write(b"cut short")
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc] . PytorchStreamWriter failed writing file"
+        )
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(
+        DataError, match="last.pt: could not write the checkpoint.*previous one is kept"
+    ):
+        save_checkpoint(path, {"step": 2})
+    assert load_checkpoint(path)["step"] == 1 and sorted(p.name for p in tmp_path.iterdir()) == [
+        "last.pt"
+    ]

@@ -27,7 +27,7 @@ from smart_brains.data.discovery import Case, discover
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import ClassificationScores, score_classes
 from smart_brains.evaluation.evaluate import prediction_path
-from smart_brains.paths import atomic_path
+from smart_brains.paths import write_csv
 
 
 def _select(cases: list[Case], case_ids: list[str] | None, data: Path) -> list[Case]:
@@ -44,12 +44,6 @@ def _seg_paths(cases: list[Case], seg_dir: str | Path | None) -> dict[str, Path]
     if seg_dir is None:
         return None
     return {c.case_id: prediction_path(Path(seg_dir), c.case_id) for c in cases}
-
-
-def write_csv(table: pd.DataFrame, path: Path, index: bool = True) -> Path:
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=index)
-    return path
 
 
 @dataclass(frozen=True)

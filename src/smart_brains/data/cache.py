@@ -33,6 +33,7 @@ from smart_brains.data.preprocess import Box, normalise_case
 from smart_brains.data.splits import make_splits, save_splits
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.parallel import map_cases
+from smart_brains.paths import write_text
 
 CACHE_FORMAT = 1
 
@@ -91,10 +92,24 @@ def settings_key(case: Case, modalities: tuple[str, ...]) -> str:
 
 
 def _is_current(folder: Path, key: str) -> bool:
+    """The case in ``folder`` was prepared with these settings and its arrays are whole (a
+    truncated or missing ``.npy`` is prepared again)."""
     try:
-        return json.loads((folder / "meta.json").read_text())["settings_key"] == key
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta["settings_key"] != key:
+            return False
+        _map_arrays(folder, meta)
+        return True
     except (OSError, ValueError, KeyError):
         return False
+
+
+def _map_arrays(folder: Path, meta: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Memory-map the case's image and label; ValueError or OSError when a file is damaged
+    (numpy checks the file's size against its header)."""
+    image = np.load(folder / "image.npy", mmap_mode="r")
+    label = np.load(folder / "label.npy", mmap_mode="r") if meta["has_label"] else None
+    return image, label
 
 
 def prepare_case(case: Case, cases_dir: Path, modalities: tuple[str, ...]) -> str:
@@ -201,7 +216,7 @@ def prepare(
         "cases": ids,
         "labelled": sorted(c.case_id for c in cases if c.seg is not None),
     }
-    (out / "dataset.json").write_text(json.dumps(index, indent=2))
+    write_text(out / "dataset.json", json.dumps(index, indent=2))
     save_splits(make_splits(index["labelled"] or ids, seed=seed, folds=folds), out / "splits.json")
     n_skipped = sum(s == "skipped" for s in results.values())
     return PrepareReport(len(ids) - n_skipped, n_skipped, out)
@@ -222,7 +237,21 @@ def open_case(cache: str | Path, case_id: str) -> PreparedCase:
     folder = Path(cache) / "cases" / case_id
     if not (folder / "meta.json").is_file():
         raise DataError(f"{folder}: case not prepared; run `smart-brains prepare` again")
-    meta = json.loads((folder / "meta.json").read_text())
-    image = np.load(folder / "image.npy", mmap_mode="r")
-    label = np.load(folder / "label.npy", mmap_mode="r") if meta["has_label"] else None
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        image, label = _map_arrays(folder, meta)
+    except (OSError, ValueError) as exc:
+        source = _source_of(Path(cache))
+        raise DataError(
+            f"case {case_id}: {folder} is damaged ({str(exc).splitlines()[0]}); run "
+            f"`smart-brains prepare {source} --out {cache}` to rebuild it"
+        ) from None
     return PreparedCase(case_id, image, label, meta)
+
+
+def _source_of(cache: Path) -> str:
+    """The dataset a cache was prepared from, for messages."""
+    try:
+        return str(read_index(cache)["source"])
+    except (DataError, OSError, ValueError, KeyError):
+        return "DATA"

@@ -28,6 +28,7 @@ from smart_brains.errors import DataError
 from smart_brains.evaluation.lesions import lesion_wise
 from smart_brains.evaluation.metrics import dice, hd95, sensitivity_specificity
 from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
+from smart_brains.paths import atomic_path, write_csv, write_text
 
 COLUMNS = [
     "case_id", "region", "dice", "hd95_mm", "sensitivity", "specificity",
@@ -129,20 +130,20 @@ class Evaluation:
             "confusion_png": out / "confusion.png",
             "json": out / "metrics.json",
         }
-        self.scores.to_csv(paths["scores"], index=False)
-        self.summary().to_csv(paths["summary"])
-        self.classification().to_csv(paths["classification"])
-        pd.DataFrame(self.total_confusion(), index=names, columns=names).rename_axis(
-            "reference \\ prediction"
-        ).to_csv(paths["confusion"])
-        plot_confusion(self.total_confusion(), names, paths["confusion_png"])
+        write_csv(self.scores, paths["scores"], index=False)
+        write_csv(self.summary(), paths["summary"])
+        write_csv(self.classification(), paths["classification"])
+        confusion = pd.DataFrame(self.total_confusion(), index=names, columns=names)
+        write_csv(confusion.rename_axis("reference \\ prediction"), paths["confusion"])
+        with atomic_path(paths["confusion_png"]) as tmp:
+            plot_confusion(self.total_confusion(), names, tmp)
         document = {
             "summary": _records(self.summary().reset_index(names="region")),
             "classification": _records(self.classification().reset_index()),
             "confusion": {"labels": names, "counts": self.total_confusion().tolist()},
             "cases": _records(self.scores),
         }
-        paths["json"].write_text(json.dumps(document, indent=1, allow_nan=False))
+        write_text(paths["json"], json.dumps(document, indent=1, allow_nan=False))
         return paths
 
 

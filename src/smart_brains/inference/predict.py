@@ -37,7 +37,7 @@ from smart_brains.inference.postprocess import remove_small_enhancing
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir, atomic_path
+from smart_brains.paths import RunDir, atomic_path, write_csv
 from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import resolve_device
 
@@ -345,8 +345,7 @@ def predict(
     table = pd.DataFrame(rows)
     classes = predictor.classes_table(table)
     if classes is not None:
-        with atomic_path(out / "classes.csv") as tmp:
-            classes.to_csv(tmp)
+        write_csv(classes, out / "classes.csv")
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
     return table

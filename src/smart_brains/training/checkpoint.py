@@ -17,9 +17,17 @@ from smart_brains.paths import atomic_path
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` (+ version) to ``path`` via a temporary file and an atomic rename."""
-    with atomic_path(path) as tmp:
-        torch.save({**state, "version": __version__}, tmp)
+    """Write ``state`` (+ version) to ``path`` via a temporary file and an atomic rename; a
+    failed write (a full disk: torch reports it as a RuntimeError) leaves the previous
+    checkpoint as it was and is a DataError naming the path."""
+    try:
+        with atomic_path(path) as tmp:
+            torch.save({**state, "version": __version__}, tmp)
+    except (OSError, RuntimeError) as exc:
+        raise DataError(
+            f"{path}: could not write the checkpoint ({str(exc).splitlines()[0]}); the previous "
+            "one is kept: free disk space or train into another --runs-dir, then --resume"
+        ) from None
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
