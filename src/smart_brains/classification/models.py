@@ -40,6 +40,7 @@ from smart_brains.classification.features import VOLUME_FEATURES
 from smart_brains.data.layouts import patient_id
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import probability_columns
+from smart_brains.paths import atomic_path, write_text
 
 MODELS = ("radiomics", "volumes")
 ESTIMATORS = ("logistic", "forest")
@@ -204,8 +205,6 @@ class CaseClassifier:
         ``classifier.json`` (settings, classes, columns)."""
         import joblib
 
-        from smart_brains.paths import atomic_path
-
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / "model.joblib") as tmp:
             joblib.dump(self.pipeline, tmp)
@@ -214,8 +213,7 @@ class CaseClassifier:
             "classes": self.classes,
             "columns": self.columns,
         }
-        with atomic_path(folder / "classifier.json") as tmp:
-            tmp.write_text(json.dumps(meta, indent=1))
+        write_text(folder / "classifier.json", json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, folder: str | Path) -> CaseClassifier:
