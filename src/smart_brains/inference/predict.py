@@ -110,9 +110,6 @@ class Predictor:
         every run in it: an ensemble of the folds)."""
         dev = resolve_device(device)
         files, states = [], []
-        tuned = None  # a folder of fold runs may hold its own out-of-fold tuning
-        if len(paths) == 1 and RunDir(Path(paths[0])).postprocessing.is_file():
-            tuned = _tuned_min_et(RunDir(Path(paths[0])))
         for given in expand_runs(paths):
             path = Path(given)
             if path.is_dir():  # a run folder: its best checkpoint, else its last
@@ -141,8 +138,10 @@ class Predictor:
             model.load_state_dict(state["model"])
             models.append(model.to(dev).eval())
         windows = [cfg.patch_size_vox for cfg in cfgs]
-        if tuned is None:
-            tuned = _tuned_min_et(_run_of(files[0]))
+        # the tuning beside the first path given: a run, a folder of fold runs (tuned out of
+        # fold), or the run of a checkpoint file
+        first = Path(paths[0])
+        tuned = _tuned_min_et(RunDir(first) if first.is_dir() else _run_of(first))
         return cls(models, cfgs[0], dev, tuned, windows)
 
     def probabilities(
@@ -201,12 +200,12 @@ class Predictor:
         if target.resolve() in sources:
             raise DataError(f"{target}: would overwrite an input file; choose another --out")
         if target.exists() and not options.overwrite:
+            img = nib.load(str(target))
+            kept = to_internal(np.asarray(img.dataobj), case.convention)
             row = {"case_id": case.case_id, "written": False, "path": str(target),
-                   **_volumes_of(target, case.convention)}  # fmt: skip
+                   **tumour_volumes(kept, img.header.get_zooms()[:3])}  # fmt: skip
             if self.cfg.case_output is not None:  # classify around the kept segmentation
-                loaded = load_case(case, self.cfg.modalities)
-                normalised, box = normalise_case(loaded.image)
-                kept = to_internal(np.asarray(nib.load(str(target)).dataobj), case.convention)
+                normalised, box = normalise_case(load_case(case, self.cfg.modalities).image)
                 row["case_probabilities"] = self.case_probabilities(normalised, crop(kept, box))
             return row
         loaded = load_case(case, self.cfg.modalities)
@@ -349,10 +348,3 @@ def predict(
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
     return table
-
-
-def _volumes_of(path: Path, convention: str) -> dict[str, float]:
-    """Tumour volumes of an existing prediction file."""
-    img = nib.load(str(path))
-    labels = to_internal(np.asarray(img.dataobj), convention)
-    return tumour_volumes(labels, img.header.get_zooms()[:3])
