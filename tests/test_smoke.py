@@ -80,9 +80,10 @@ def test_train_predict_evaluate(workspace, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(pred), str(workspace / "data")]) == 0
     out = capsys.readouterr().out
-    assert "WT" in out and "dice_mean" in out
-    scores = list(csv.DictReader((pred / "evaluation" / "scores.csv").open()))
-    assert len(scores) == 6
+    assert "WT" in out and "dice_mean" in out and "scored as brats2021" in out
+    evaluation = pred.parent / f"{pred.name}-evaluation"  # PRED holds segmentations only
+    scores = list(csv.DictReader((evaluation / "scores.csv").open()))
+    assert len(scores) == 6 and {r["challenge"] for r in scores} == {"brats2021"}
     assert all(0.0 <= float(r["dice"]) <= 1.0 for r in scores)
     for name in (
         "summary.csv",
@@ -91,7 +92,7 @@ def test_train_predict_evaluate(workspace, capsys):
         "confusion.png",
         "metrics.json",
     ):
-        assert (pred / "evaluation" / name).is_file(), name
+        assert (evaluation / name).is_file(), name
 
 
 def test_resume_continues_and_name_clash_is_refused(workspace, capsys):

@@ -29,6 +29,16 @@ def _layout(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _challenge(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--challenge",
+        help="score by this challenge's rules (HD95 definition, lesion matching, regions): "
+        "brats2021, brats2023-gli, brats2023-ssa, brats2023-ped, brats2023-men, brats2023-met, "
+        "brats2024-gli; default: the one the case names point to (BraTS-MEN-... -> "
+        "brats2023-men, BraTS2021_... -> brats2021)",
+    )
+
+
 def _cases(text: str | None) -> list[str] | None:
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
@@ -173,15 +183,25 @@ def cmd_tune_postprocessing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_scores(result, heading: str) -> None:
+    """The summary table of an ``Evaluation``, headed by what was scored and the rules."""
+    rules = result.challenge
+    print(f"{heading}, scored as {rules.name} ({rules.title}; ranked on {rules.ranking_column}):")
+    columns = [
+        f"{m}_{s}" for m in ("dice", "hd95_mm", "lesion_dice", "lesion_hd95_mm")
+        for s in ("mean", "median")
+    ]  # fmt: skip
+    print(result.summary()[["cases", *columns]].round(4).to_string())
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from smart_brains.evaluation.evaluate import evaluate
 
-    result = evaluate(args.pred, args.data, args.layout, _cases(args.cases))
-    out = Path(args.out) if args.out else Path(args.pred) / "evaluation"
+    result = evaluate(args.pred, args.data, args.layout, _cases(args.cases), args.challenge)
+    pred = Path(args.pred)
+    out = Path(args.out) if args.out else pred.parent / f"{pred.resolve().name}-evaluation"
     paths = result.write(out)
-    summary = result.summary()
-    columns = [f"{m}_{s}" for m in ("dice", "hd95_mm", "lesion_dice") for s in ("mean", "median")]
-    print(summary[["cases", *columns]].round(4).to_string())
+    _print_scores(result, f"{len(result.confusion)} cases")
     print(f"\nvoxel classification (all cases):\n{result.classification().round(4).to_string()}")
     print(f"\nper-case scores: {paths['scores']}; everything: {out}")
     return 0
@@ -190,11 +210,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_crossval(args: argparse.Namespace) -> int:
     from smart_brains.evaluation.crossval import crossval_scores
 
-    result, out = crossval_scores(args.runs, args.data, args.device)
-    summary = result.summary()
-    columns = [f"{m}_{s}" for m in ("dice", "hd95_mm", "lesion_dice") for s in ("mean", "median")]
-    print(f"cross-validation, out-of-fold predictions of {summary['cases'].max()} cases:")
-    print(summary[["cases", *columns]].round(4).to_string())
+    result, out = crossval_scores(args.runs, args.data, args.device, challenge=args.challenge)
+    _print_scores(result, f"cross-validation, out-of-fold predictions of {len(result.confusion)} cases")
     print(f"\nper-case scores and summary: {out}")
     return 0
 
@@ -420,9 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="dataset folder with the references")
     _layout(p)
     p.add_argument(
-        "--out", help="folder for the CSVs, JSON and confusion PNG (default: PRED/evaluation)"
+        "--out",
+        help="folder for the CSVs, JSON and confusion PNG (default: PRED-evaluation/ beside "
+        "PRED, so that PRED holds segmentations only)",
     )
     p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
+    _challenge(p)
 
     p = add(
         "crossval", cmd_crossval,
@@ -430,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("runs", help="folder of fold runs, e.g. runs/NAME")
     p.add_argument("--data", help="dataset with the references (default: the runs' source data)")
+    _challenge(p)
     p.add_argument("--device", default="auto")
 
     p = add("report", cmd_report, "one self-contained HTML report of a run's validation cases")

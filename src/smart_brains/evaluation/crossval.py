@@ -15,10 +15,15 @@ from smart_brains.evaluation.evaluate import Evaluation, evaluate
 
 
 def crossval_scores(
-    folds: str | Path, data: str | Path | None = None, device: str = "auto", progress: bool = True
+    folds: str | Path,
+    data: str | Path | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    challenge: str | None = None,
 ) -> tuple[Evaluation, Path]:
-    """Out-of-fold predictions of every fold run in ``folds``, scored; returns the evaluation
-    and the folder its tables were written to."""
+    """Out-of-fold predictions of every fold run in ``folds``, scored by ``challenge``'s rules
+    (default: the dataset's, ``evaluate``); returns the evaluation and the folder its tables
+    were written to."""
     from smart_brains.inference.predict import expand_runs, predict
 
     folds = Path(folds)
@@ -39,7 +44,7 @@ def crossval_scores(
         held += val
     if len(set(held)) != len(held):
         raise DataError(f"{folds}: the folds' validation cases overlap; were they prepared alike?")
-    result = evaluate(folds / "oof", source, case_ids=sorted(held))
+    result = evaluate(folds / "oof", source, case_ids=sorted(held), challenge=challenge)
     out = folds / "crossval"
     result.write(out)
     return result, out

@@ -1,11 +1,13 @@
 """Score a folder of predictions against a dataset's reference segmentations.
 
 Predictions are ``PRED/<case_id>.nii.gz`` (or ``.nii``) in the dataset's own label convention,
-on the reference's grid. Per case and BraTS region (WT, TC, ET): Dice, HD95 (mm), sensitivity,
-specificity, lesion-wise Dice and HD95 (BraTS 2023+), volumes; per case and label: the 4x4
-voxel confusion matrix, from which the voxel classification metrics follow.
+on the reference's grid. Per case and region of the challenge (``challenges.py``: brats2021,
+brats2023-gli, ..., brats2024-gli; by default the one the dataset's names point to): Dice, HD95
+(mm), sensitivity, specificity, lesion-wise Dice and HD95, lesion counts, volumes, all by that
+challenge's rules; per case and label: the 4x4 voxel confusion matrix, from which the voxel
+classification metrics follow.
 
-    result = evaluate("predictions/", "data/")   # an Evaluation
+    result = evaluate("predictions/", "data/", challenge="brats2023-gli")   # an Evaluation
     result.scores                                # DataFrame, one row per case and region
     result.summary()                             # mean, std, median, quartiles per region
     result.write("predictions/evaluation")       # CSVs, JSON and the confusion-matrix PNG
@@ -22,25 +24,31 @@ import numpy as np
 import pandas as pd
 
 from smart_brains.data.discovery import Case, ImageRef, discover
-from smart_brains.data.labels import LABEL_NAMES, REGIONS, labels_to_regions, to_internal
+from smart_brains.data.labels import LABEL_NAMES, to_internal
 from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
 from smart_brains.errors import DataError
-from smart_brains.evaluation.lesions import lesion_wise
-from smart_brains.evaluation.metrics import dice, hd95, sensitivity_specificity
+from smart_brains.evaluation.challenges import (
+    CHALLENGES,
+    RC,
+    Challenge,
+    default_challenge,
+    get_challenge,
+    score_regions,
+)
 from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
 from smart_brains.paths import atomic_path, write_csv, write_text
 
 COLUMNS = [
-    "case_id", "region", "dice", "hd95_mm", "sensitivity", "specificity",
+    "case_id", "challenge", "region", "dice", "hd95_mm", "sensitivity", "specificity",
     "lesion_dice", "lesion_hd95_mm", "lesions_tp", "lesions_fn", "lesions_fp",
     "ref_cm3", "pred_cm3",
 ]  # fmt: skip
 SUMMARY_METRICS = ["dice", "hd95_mm", "sensitivity", "specificity", "lesion_dice", "lesion_hd95_mm"]
 
 
-def tumour_crop(pred: np.ndarray, ref: np.ndarray, margin: int = 4) -> tuple[slice, ...]:
+def tumour_crop(pred: np.ndarray, ref: np.ndarray, margin: int = 5) -> tuple[slice, ...]:
     """The box around every labelled voxel of ``pred`` or ``ref``, grown by ``margin`` voxels
-    (more than the lesion-wise dilation), clipped to the volume. Every score is the same on
+    (more than any challenge's dilation, 3, plus the 2024 merge's one), clipped to the volume. Every score is the same on
     the box as on the volume (outside it both maps are background); scoring there is fast."""
     idx = np.argwhere((pred > 0) | (ref > 0))
     if len(idx) == 0:
@@ -55,34 +63,14 @@ def score_labels(
     ref: np.ndarray,
     spacing_mm: tuple[float, float, float],
     box: tuple[slice, ...] | None = None,
+    challenge: Challenge = CHALLENGES["brats2021"],
 ) -> list[dict[str, float]]:
-    """Per-region scores of internal label maps ``pred`` and ``ref`` (X, Y, Z), computed on
-    ``box`` (default: ``tumour_crop``)."""
+    """Per-region scores of label maps ``pred`` and ``ref`` (X, Y, Z; internal labels, plus 4 =
+    resection cavity for brats2024-gli) under ``challenge``'s rules, computed on ``box``
+    (default: ``tumour_crop``)."""
     box = tumour_crop(pred, ref) if box is None else box
-    pred_r, ref_r = labels_to_regions(pred[box]), labels_to_regions(ref[box])
     outside = pred.size - pred[box].size  # background in both: true negatives
-    cm3 = float(np.prod(spacing_mm)) / 1000.0
-    rows = []
-    for i, region in enumerate(REGIONS):
-        sens, spec = sensitivity_specificity(pred_r[i], ref_r[i], outside)
-        lesions = lesion_wise(pred_r[i], ref_r[i], spacing_mm)
-        rows.append(
-            {
-                "region": region,
-                "dice": dice(pred_r[i], ref_r[i]),
-                "hd95_mm": hd95(pred_r[i], ref_r[i], spacing_mm),
-                "sensitivity": sens,
-                "specificity": spec,
-                "lesion_dice": lesions.dice,
-                "lesion_hd95_mm": lesions.hd95_mm,
-                "lesions_tp": lesions.tp,
-                "lesions_fn": lesions.fn,
-                "lesions_fp": lesions.fp,
-                "ref_cm3": int(ref_r[i].sum()) * cm3,
-                "pred_cm3": int(pred_r[i].sum()) * cm3,
-            }
-        )
-    return rows
+    return score_regions(pred[box], ref[box], spacing_mm, challenge, outside)
 
 
 @dataclass(frozen=True)
@@ -92,19 +80,21 @@ class Evaluation:
     Attributes:
         scores: one row per case and region, columns ``COLUMNS``.
         confusion: case id -> (4, 4) voxel counts, rows reference, columns prediction.
+        challenge: the rules they were scored by.
     """
 
     scores: pd.DataFrame
     confusion: dict[str, np.ndarray]
+    challenge: Challenge = CHALLENGES["brats2021"]
 
     def summary(self) -> pd.DataFrame:
-        """Per region (rows WT, TC, ET): cases, and mean, std, median, 25th and 75th
-        percentiles of each metric, like the BraTS leaderboard."""
+        """Per region (rows in the challenge's order): cases, and mean, std, median, 25th and
+        75th percentiles of each metric, like the BraTS leaderboard."""
         grouped = self.scores.groupby("region")[SUMMARY_METRICS]
         table = grouped.agg(["mean", "std", "median", q25, q75])
         table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
         table.insert(0, "cases", self.scores.groupby("region")["case_id"].nunique())
-        return table.reindex(list(REGIONS))
+        return table.reindex(list(self.challenge.regions))
 
     def total_confusion(self) -> np.ndarray:
         """(4, 4) voxel counts summed over cases."""
@@ -138,6 +128,8 @@ class Evaluation:
         with atomic_path(paths["confusion_png"]) as tmp:
             plot_confusion(self.total_confusion(), names, tmp)
         document = {
+            "challenge": self.challenge.name,
+            "ranking": self.challenge.ranking_column,
             "summary": _records(self.summary().reset_index(names="region")),
             "classification": _records(self.classification().reset_index()),
             "confusion": {"labels": names, "counts": self.total_confusion().tolist()},
@@ -172,25 +164,45 @@ def prediction_path(pred_dir: Path, case_id: str) -> Path:
     )
 
 
-def read_label_map(path: Path, case: Case, what: str) -> tuple[np.ndarray, nib.Nifti1Image]:
+def read_label_map(
+    path: Path, case: Case, what: str, challenge: Challenge = CHALLENGES["brats2021"]
+) -> tuple[np.ndarray, nib.Nifti1Image]:
+    """Labels of ``path`` in the values ``challenge`` scores (``challenges.py``): converted from
+    the case's convention to internal ones, or for brats2024-gli BraTS 2023+ values as they
+    are (4 = resection cavity)."""
     reader = VolumeReader(case)
     got = reader.volume(ImageRef(path), what)
     if got is None:
         raise DataError(str(reader.problems[0]))
     data, img = got
+    if challenge.labels == "brats2024-gli":
+        if case.convention != "brats2023":
+            raise DataError(
+                f"case {case.case_id}: {challenge.name} scores BraTS 2023+ label files "
+                f"(3 enhancing, 4 resection cavity); this dataset uses {case.convention} labels"
+            )
+        values = np.unique(data)
+        if not set(values.tolist()) <= {0, 1, 2, 3, RC}:
+            raise DataError(
+                f"case {case.case_id}: {path}: label values {values.tolist()} are not all in "
+                "0-4 (BraTS 2024: 1 NETC, 2 SNFH, 3 ET, 4 RC)"
+            )
+        return np.asarray(data, np.uint8), img
     try:
         return to_internal(data, case.convention), img
     except DataError as exc:
         raise DataError(f"case {case.case_id}: {path}: {exc}") from None
 
 
-def read_pair(case: Case, pred_path: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    """(prediction, reference) internal labels of one case and the voxel spacing (mm), after
-    checking that the prediction lies on the reference's grid."""
+def read_pair(
+    case: Case, pred_path: Path, challenge: Challenge = CHALLENGES["brats2021"]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """(prediction, reference) labels of one case (``read_label_map``) and the voxel spacing
+    (mm), after checking that the prediction lies on the reference's grid."""
     if case.seg is None:
         raise DataError(f"case {case.case_id}: no reference segmentation to evaluate against")
-    ref, ref_img = read_label_map(case.seg, case, "reference")
-    pred, pred_img = read_label_map(pred_path, case, "prediction")
+    ref, ref_img = read_label_map(case.seg, case, "reference", challenge)
+    pred, pred_img = read_label_map(pred_path, case, "prediction", challenge)
     if pred.shape != ref.shape:
         raise DataError(
             f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}"
@@ -207,8 +219,10 @@ def evaluate(
     data: str | Path,
     layout: str | None = None,
     case_ids: list[str] | None = None,
+    challenge: str | None = None,
 ) -> Evaluation:
-    """Scores of every labelled case of ``data`` (or ``case_ids``) against ``pred_dir``."""
+    """Scores of every labelled case of ``data`` (or ``case_ids``) against ``pred_dir``, by
+    the rules of ``challenge`` (default: ``default_challenge`` of the dataset)."""
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
         raise DataError(f"{pred_dir}: prediction folder does not exist")
@@ -217,13 +231,20 @@ def evaluate(
         cases = [c for c in cases if c.case_id in set(case_ids)]
     if not cases:
         raise DataError(f"{data}: no cases with a reference segmentation (*_seg) to evaluate")
+    rules = (
+        get_challenge(challenge)
+        if challenge
+        else default_challenge([c.case_id for c in cases], cases[0].convention)
+    )
     rows, matrices = [], {}
     for case in cases:
-        pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id))
+        pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id), rules)
         box = tumour_crop(pred, ref)
         rows.extend(
-            {"case_id": case.case_id, **row} for row in score_labels(pred, ref, spacing, box)
+            {"case_id": case.case_id, "challenge": rules.name, **row}
+            for row in score_labels(pred, ref, spacing, box, rules)
         )
-        matrices[case.case_id] = confusion_matrix(pred[box], ref[box])
+        tumour = (np.where(pred == RC, 0, pred), np.where(ref == RC, 0, ref))  # RC: background
+        matrices[case.case_id] = confusion_matrix(tumour[0][box], tumour[1][box])
         matrices[case.case_id][0, 0] += pred.size - pred[box].size
-    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), matrices)
+    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), matrices, rules)

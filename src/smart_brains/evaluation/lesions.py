@@ -14,13 +14,15 @@ Our reading of the official definition (rachitsaluja/BraTS-2023-Metrics, BraTS-G
 4. Score = sum over kept lesions / (kept lesions + false positives), a false positive adding
    Dice 0 and HD95 374 mm. With neither kept lesions nor false positives: Dice 1, HD95 0.
 
-One deliberate difference: each lesion's HD95 is our pooled-voxel HD95 (``metrics.hd95``, as
-the BraTS package ``brats-evaluation`` and MedPy compute it); the 2023 script uses DeepMind's
-surface-area-weighted percentile, which can differ by a fraction of a voxel.
+Each lesion's HD95 is the function passed as ``hd`` (``challenges.py`` picks it per challenge:
+the 2023+ scripts use DeepMind's area-weighted ``surface.robust_hd95``). ``ref_lesions`` and
+``pred_lesions`` let a challenge group lesions its own way (BraTS 2024 merges lesions of one
+tissue that touch the same lesion of another, and groups and prunes predicted components).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,12 +66,24 @@ def lesion_wise(
     spacing_mm: tuple[float, float, float],
     dilation: int = 3,
     min_volume_mm3: float = 50.0,
+    hd: Callable[[np.ndarray, np.ndarray, tuple[float, float, float]], float] | None = hd95,
+    ref_lesions: np.ndarray | None = None,
+    pred_lesions: np.ndarray | None = None,
 ) -> LesionScores:
-    """Lesion-wise Dice and HD95 (mm) of boolean masks ``pred`` and ``ref`` (X, Y, Z)."""
+    """Lesion-wise Dice and HD95 (mm) of boolean masks ``pred`` and ``ref`` (X, Y, Z).
+
+    ``hd``: the per-lesion HD95 (None: skip it, report NaN; for tuning on Dice). An infinite
+    distance (a lesion with no match) counts as ``PENALTY_HD95_MM``. ``ref_lesions`` /
+    ``pred_lesions``: int lesion ids (0 = background) to use instead of ``reference_lesions``
+    and the 26-connected components of ``pred``.
+    """
     pred, ref = np.asarray(pred, bool), np.asarray(ref, bool)
     voxel_mm3 = float(np.prod(spacing_mm))
-    lesions, n_lesions = reference_lesions(ref, dilation)
-    components, _ = ndimage.label(pred, CONNECTIVITY_26)
+    lesions = reference_lesions(ref, dilation)[0] if ref_lesions is None else ref_lesions
+    if pred_lesions is None:
+        components = ndimage.label(pred, CONNECTIVITY_26)[0]
+    else:
+        components = pred_lesions
     matched_any: set[int] = set()
     dices, hds, tp, fn = [], [], 0, 0
     boxes = ndimage.find_objects(lesions)
@@ -98,9 +112,9 @@ def lesion_wise(
         tp += 1
         matched = np.isin(components, matches)
         dices.append(dice(matched, lesion))
-        hds.append(hd95(matched, lesion, spacing_mm))
-    n_components = int(components.max())
-    fp = n_components - len(matched_any)
+        hds.append(_finite(hd(matched, lesion, spacing_mm)) if hd else np.nan)
+    predicted = np.unique(components)
+    fp = int(np.count_nonzero(predicted)) - len(matched_any)
     denominator = len(dices) + fp
     if denominator == 0:
         return LesionScores(1.0, 0.0, 0, 0, 0)
@@ -111,3 +125,8 @@ def lesion_wise(
         fn=fn,
         fp=fp,
     )
+
+
+def _finite(distance_mm: float) -> float:
+    """The scripts' ``replace(np.inf, 374)``."""
+    return float(distance_mm) if np.isfinite(distance_mm) else PENALTY_HD95_MM
