@@ -16,7 +16,7 @@ from smart_brains import __version__
 from smart_brains.classification.cli import add_classify_steps
 from smart_brains.data.labels import CONVENTIONS
 from smart_brains.data.layouts import LAYOUTS, parse_modalities
-from smart_brains.errors import SmartBrainsError
+from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.tta import TTA_MODES
 from smart_brains.paths import write_csv
 
@@ -134,7 +134,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from smart_brains.inference.predict import PredictOptions, explicit_case, predict
+    from smart_brains.inference.postprocess import PostProcessing
+    from smart_brains.inference.predict import (
+        PredictOptions,
+        explicit_case,
+        extras_folder,
+        predict,
+    )
 
     files = {m: getattr(args, m) for m in ("t1", "t1ce", "t2", "flair")}  # or BraTS 2023 names
     if any(files.values()):
@@ -150,36 +156,68 @@ def cmd_predict(args: argparse.Namespace) -> int:
     options = PredictOptions(
         tta=args.tta,
         overlap=args.overlap,
-        min_et_voxels=args.min_et_voxels,
+        post=PostProcessing.parse(args.min_voxels) if args.min_voxels else None,
         probabilities=args.save_probabilities,
         uncertainty=args.save_uncertainty,
         overlay=args.overlay,
         overwrite=args.overwrite,
     )
+    extras = Path(args.extras) if args.extras else extras_folder(args.out)
     table = predict(
-        args.model, data, args.out, args.layout, args.device, _cases(args.cases), options
-    )
+        args.model, data, args.out, args.layout, args.device, _cases(args.cases), options,
+        extras=extras,
+    )  # fmt: skip
     volumes = table.drop(columns=["path", "written"]).set_index("case_id").round(2)
     print(volumes.to_string())
-    write_csv(table, Path(args.out) / "volumes.csv", index=False)
+    write_csv(table, extras / "volumes.csv", index=False)
     skipped = int((~table["written"]).sum())
     note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
     print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
+    print(f"volumes, and any maps or overlays asked for: {extras}")
     if any(c not in ("case_id", "written", "path") and not c.endswith("_cm3") for c in table):
-        print(f"case classes (the model's case-class head): {Path(args.out) / 'classes.csv'}")
+        print(f"case classes (the model's case-class head): {extras / 'classes.csv'}")
     return 0
 
 
 def cmd_tune_postprocessing(args: argparse.Namespace) -> int:
     from smart_brains.inference.tuning import tune_postprocessing
 
-    saved = tune_postprocessing(args.run, args.cache, args.device, args.tta)
-    for threshold, score in saved["val_et_dice"].items():
-        print(f"min ET component {threshold:>4} voxels: validation ET Dice {score:.4f}")
-    print(
-        f"chosen: {saved['min_et_voxels']} voxels ({saved['cases']} validation cases); "
-        f"saved to {Path(args.run) / 'postprocessing.json'}, used by predict"
-    )
+    saved = tune_postprocessing(args.run, args.cache, args.device, args.tta, args.challenge)
+    print(f"tuned for {saved['challenge']} (it ranks on {saved['ranking']}), {saved['cases']} cases")
+    for region, results in saved["search"].items():
+        tried = "  ".join(f"{size}:{score:.4f}" for size, score in results.items())
+        print(f"  min {region} component (voxels: mean score) {tried}")
+    print("region  dice before -> after   lesion_dice before -> after")
+    for region, before in saved["before"].items():
+        after = saved["after"][region]
+        print(
+            f"{region:>6}  {before['dice']:.4f} -> {after['dice']:.4f}      "
+            f"{before['lesion_dice']:.4f} -> {after['lesion_dice']:.4f}"
+        )
+    sizes = ", ".join(f"{r} {v}" for r, v in saved["min_voxels"].items())
+    print(f"chosen minimum sizes: {sizes} voxels; saved to "
+          f"{Path(args.run) / 'postprocessing.json'}, used by predict")  # fmt: skip
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from smart_brains.evaluation.challenges import get_challenge
+    from smart_brains.inference.submission import check_submission, write_archive
+
+    challenge = get_challenge(args.challenge)
+    check = check_submission(args.pred, challenge, args.data, args.layout)
+    if check.left_out:
+        print(f"not segmentations, left out: {', '.join(check.left_out)}")
+    if check.problems:
+        shown = "; ".join(check.problems[:3])
+        more = f" (and {len(check.problems) - 3} more)" if len(check.problems) > 3 else ""
+        raise DataError(
+            f"{args.pred}: {len(check.problems)} problem(s) for {challenge.name}: {shown}{more}; "
+            "nothing packaged"
+        )
+    print(f"{len(check.files)} segmentations pass the {challenge.name} checks")
+    if args.out:
+        print(f"archive: {write_archive(check.files, args.out)}")
     return 0
 
 
@@ -403,10 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overlap", type=float, help="sliding-window overlap (default: the run's)")
     p.add_argument(
-        "--min-et-voxels",
-        type=int,
-        help="enhancing components smaller than this become necrosis "
-        "(default: the run's tuned value, else 0)",
+        "--min-voxels",
+        help="WT,TC,ET: components smaller than this many voxels are removed (WT), become "
+        "oedema (TC) or necrosis (ET), e.g. 50,0,200 (default: the run's tuned sizes, else none)",
+    )
+    p.add_argument(
+        "--extras",
+        help="folder for everything but segmentations: volumes.csv, classes.csv, maps, overlays "
+        "(default: OUT-extras/ beside OUT, so that OUT holds <case_id>.nii.gz files only)",
     )
     p.add_argument("--save-probabilities", action="store_true", help="<id>_probabilities.npz")
     p.add_argument(
@@ -420,12 +462,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "tune-postprocessing",
         cmd_tune_postprocessing,
-        "pick the small-enhancing-component threshold on the run's validation cases",
+        "pick minimum WT/TC/ET component sizes on the run's validation cases (out-of-fold "
+        "predictions for a folder of folds), for the metric the challenge ranks on",
     )
-    p.add_argument("run", help="run folder")
+    p.add_argument("run", help="run folder, or a folder of fold runs (train --fold all)")
     p.add_argument("--cache", help="prepared cache (default: the one the run trained on)")
     p.add_argument("--device", default="auto")
     p.add_argument("--tta", default="none", choices=TTA_MODES)
+    _challenge(p)
 
     p = add(
         "evaluate",
@@ -443,6 +487,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cases", help="comma-separated case ids (default: all labelled)")
     _challenge(p)
+
+    p = add(
+        "submit", cmd_submit,
+        "check a folder of segmentations as the BraTS validators do (names, grid, labels of the "
+        "challenge's year) and package it as a .zip of <case_id>.nii.gz files",
+    )  # fmt: skip
+    p.add_argument("pred", help="folder of <case_id>.nii.gz segmentations (predict --out)")
+    p.add_argument(
+        "--challenge", required=True,
+        help="brats2021, brats2023-gli, brats2023-ssa, brats2023-ped, brats2023-men, "
+        "brats2023-met or brats2024-gli",
+    )  # fmt: skip
+    p.add_argument("--out", help="archive to write (.zip); without it, only check")
+    p.add_argument("--data", help="dataset predicted: also check every case is there, on its grid")
+    _layout(p)
 
     p = add(
         "crossval", cmd_crossval,

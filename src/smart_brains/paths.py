@@ -29,6 +29,28 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove ``atomic_path`` temporaries in ``folder`` whose writing process is gone (a killed
+    run's ``.tmp-<pid>-<name>``); returns them. Those of running processes are left alone."""
+    removed = []
+    for tmp in Path(folder).glob(".tmp-*-*"):
+        pid = tmp.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 def write_csv(table: Any, path: Path, index: bool = True) -> Path:
     """``table.to_csv`` (a DataFrame) written atomically; returns ``path``."""
     with atomic_path(path) as tmp:

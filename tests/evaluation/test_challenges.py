@@ -39,7 +39,9 @@ def test_thresholds_and_dilations_per_challenge():
     assert (CHALLENGES["brats2023-men"].dilation, CHALLENGES["brats2023-met"].min_lesion_mm3) == (
         1, (2.0, 2.0, 2.0),
     )  # fmt: skip
-    ref = block(block(np.zeros(SHAPE, np.uint8), (5, 5, 5), (8, 8, 8), 2), (30, 30, 30), (2, 2, 2), 2)
+    ref = block(
+        block(np.zeros(SHAPE, np.uint8), (5, 5, 5), (8, 8, 8), 2), (30, 30, 30), (2, 2, 2), 2
+    )
     pred = block(np.zeros(SHAPE, np.uint8), (5, 5, 5), (8, 8, 8), 2)
     # an 8-voxel lesion missed: dropped by GLI (<= 50 mm^3), counted by MET (> 2 mm^3)
     assert rows(pred, ref, "brats2023-gli")["WT"]["lesion_dice"] == 1.0

@@ -10,6 +10,7 @@ import pytest
 
 from smart_brains.cli import main
 from smart_brains.data.discovery import discover
+from smart_brains.inference.postprocess import PostProcessing
 from smart_brains.inference.predict import PredictOptions, Predictor, predict
 
 
@@ -40,7 +41,9 @@ def test_folder_case_folder_and_four_files_give_the_same_prediction(
     a = _labels(tmp_path / "a" / f"{case.case_id}.nii.gz")
     assert np.array_equal(a, _labels(tmp_path / "b" / f"{case.case_id}.nii.gz"))
     assert np.array_equal(a, _labels(tmp_path / "c" / f"{case.case_id}.nii.gz"))
-    volumes = pd.read_csv(tmp_path / "a" / "volumes.csv")
+    for folder in "abc":  # segmentations only: what a challenge's validator accepts
+        assert [f.name for f in (tmp_path / folder).iterdir()] == [f"{case.case_id}.nii.gz"]
+    volumes = pd.read_csv(tmp_path / "a-extras" / "volumes.csv")
     zooms = nib.load(str(case.images[0].path)).header.get_zooms()
     assert volumes.loc[0, "WT_cm3"] == pytest.approx((a > 0).sum() * np.prod(zooms) / 1000)
     assert "WT_cm3" in capsys.readouterr().out
@@ -56,6 +59,8 @@ def test_ensemble_tta_and_extras(trained_run, case, tmp_path):
     source = nib.load(str(case.images[0].path))
     seg = nib.load(str(out / f"{case.case_id}.nii.gz"))
     assert seg.shape == source.shape and np.array_equal(seg.affine, source.affine)
+    assert [f.name for f in out.iterdir()] == [f"{case.case_id}.nii.gz"]
+    out = tmp_path / "out-extras"
     probs = np.load(out / f"{case.case_id}_probabilities.npz")
     assert probs["probabilities"].dtype == np.float16
     assert probs["probabilities"].shape == (3, *source.shape)
@@ -123,14 +128,18 @@ def test_ensembling_models_with_different_inputs_is_refused(trained_run, case, t
 def test_tuned_post_processing_is_saved_and_used(trained_run, case, tmp_path, capsys):
     assert main(["tune-postprocessing", str(trained_run), "--device", "cpu"]) == 0
     saved = json.loads((trained_run / "postprocessing.json").read_text())
-    assert str(saved["min_et_voxels"]) in saved["val_et_dice"]
-    assert "chosen" in capsys.readouterr().out
-    (trained_run / "postprocessing.json").write_text(json.dumps({"min_et_voxels": 10**9}))
+    assert saved["challenge"] == "brats2021" and saved["ranking"] == "dice"
+    for region, size in saved["min_voxels"].items():
+        assert str(size) in saved["search"][region]
+    out = capsys.readouterr().out
+    assert "chosen minimum sizes" in out and "lesion_dice before -> after" in out
+    huge = {"min_voxels": {"WT": 10**9, "TC": 0, "ET": 0}}
+    (trained_run / "postprocessing.json").write_text(json.dumps(huge))
     try:
         predictor = Predictor.from_checkpoints([trained_run], "cpu")
-        assert predictor.tuned_min_et_voxels == 10**9
+        assert predictor.tuned == PostProcessing((10**9, 0, 0))
         image = np.random.default_rng(0).random((4, 20, 22, 18)).astype(np.float32)
-        assert not (predictor.predict_image(image, PredictOptions()).labels == 3).any()
+        assert not predictor.predict_image(image, PredictOptions()).labels.any()
     finally:
         (trained_run / "postprocessing.json").unlink()
 
@@ -153,7 +162,7 @@ def test_the_real_case_predicts_on_its_own_grid_in_its_own_labels(real_case, tra
 
 def test_bad_options_are_one_line_errors(trained_run, case, capsys):
     folder = str(case.images[0].path.parent)
-    for flag in (["--overlap", "1.5"], ["--min-et-voxels", "-1"]):
+    for flag in (["--overlap", "1.5"], ["--min-voxels", "0,-1,0"]):
         assert main(["predict", folder, "--model", str(trained_run), "--out", "x", *flag]) == 2
         err = capsys.readouterr().err
         assert flag[0] in err and "Traceback" not in err

@@ -57,7 +57,7 @@ def test_joint_training_saves_its_classes_and_validates_them(joint_run):
         fit(changed, resume=True, progress=False)
 
 
-def test_predict_writes_classes_beside_the_segmentations(
+def test_predict_writes_classes_beside_the_segmentations_folder(
     joint_run, synthetic_cache, tmp_path, capsys
 ):
     _, run = joint_run
@@ -67,7 +67,7 @@ def test_predict_writes_classes_beside_the_segmentations(
         main(["predict", str(data), "--model", str(run.root), "--out", str(out), "--device", "cpu"])
         == 0
     )
-    classes = pd.read_csv(out / "classes.csv", dtype={"case_id": str})
+    classes = pd.read_csv(tmp_path / "pred-extras" / "classes.csv", dtype={"case_id": str})
     labels = pd.read_csv(data / "labels.csv", dtype=str)
     assert list(classes["case_id"]) == list(labels["case_id"])
     probabilities = classes[[c for c in classes if c.startswith("p_")]]

@@ -86,4 +86,5 @@ def test_crossval_scores_and_tunes_on_out_of_fold_predictions(three_folds, tmp_p
     assert saved["cases"] == 3 and saved["runs"] == 3
     from smart_brains.inference.predict import Predictor
 
-    assert Predictor.from_checkpoints([runs], "cpu").tuned_min_et_voxels == saved["min_et_voxels"]
+    tuned = Predictor.from_checkpoints([runs], "cpu").tuned
+    assert tuned.to_dict()["min_voxels"] == saved["min_voxels"]

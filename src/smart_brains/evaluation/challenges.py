@@ -101,6 +101,7 @@ class Challenge:
         labels: file labels it reads: "brats2021"/"brats2023" (converted from the dataset's
             convention) or "brats2024-gli" (BraTS 2023+ files, 4 = resection cavity, as is).
         shape: image grid of the challenge's data (submission check).
+        case_id: regular expression of the challenge's case ids (submission check).
         merge_tissues: 2024: merge reference lesions across tissues (``merge_touching``).
         prune_predicted: 2024: group predicted components and drop small groups.
     """
@@ -114,8 +115,16 @@ class Challenge:
     ranking: str
     labels: str
     shape: tuple[int, int, int] = (240, 240, 155)
+    case_id: str = r"BraTS-GLI-\d{5}-\d{3}"
     merge_tissues: bool = False
     prune_predicted: bool = False
+
+    @property
+    def file_values(self) -> tuple[int, ...]:
+        """Label values a submitted segmentation may hold (the year's file convention)."""
+        return {"brats2021": (0, 1, 2, 4), "brats2023": (0, 1, 2, 3)}.get(
+            self.labels, (0, 1, 2, 3, RC)
+        )
 
     @property
     def empty_hd95_mm(self) -> float:
@@ -135,9 +144,16 @@ class Challenge:
 
 def _brats2023(suffix: str, title: str, dilation: int, threshold: float) -> Challenge:
     return Challenge(
-        f"brats2023-{suffix}", f"BraTS 2023 {title}", ("WT", "TC", "ET"), (threshold,) * 3,
-        dilation, robust_hd95=True, ranking="lesion", labels="brats2023",
-    )  # fmt: skip
+        name=f"brats2023-{suffix}",
+        title=f"BraTS 2023 {title}",
+        regions=("WT", "TC", "ET"),
+        min_lesion_mm3=(threshold,) * 3,
+        dilation=dilation,
+        robust_hd95=True,
+        ranking="lesion",
+        labels="brats2023",
+        case_id=rf"BraTS-{suffix.upper()}-\d{{5}}-\d{{3}}",
+    )
 
 
 CHALLENGES: dict[str, Challenge] = {
@@ -152,6 +168,7 @@ CHALLENGES: dict[str, Challenge] = {
             robust_hd95=False,
             ranking="legacy",
             labels="brats2021",
+            case_id=r"BraTS2021_\d{5}",
         ),  # fmt: skip
         _brats2023("gli", "adult glioma (GLI)", 3, 50.0),
         _brats2023("ssa", "Sub-Saharan Africa glioma (SSA)", 3, 50.0),
@@ -244,14 +261,14 @@ def score_regions(
     spacing_mm: tuple[float, float, float],
     challenge: Challenge,
     outside: int = 0,
-    lesion_hd: bool = True,
+    distances: bool = True,
 ) -> list[dict[str, float]]:
     """One row per region of ``challenge``: Dice, HD95 (mm), sensitivity, specificity, and the
     lesion-wise Dice, HD95 and lesion counts, volumes (cm^3).
 
     ``pred``/``ref``: label maps (X, Y, Z) in the challenge's values (module docstring), on one
     grid, usually cropped to the tumour; ``outside``: background voxels cut away by the crop.
-    ``lesion_hd=False`` skips the lesion-wise HD95 (NaN), for fast tuning on Dice.
+    ``distances=False`` skips both HD95s (NaN), for fast tuning on Dice.
     """
     voxel_mm3 = float(np.prod(spacing_mm))
     masks = {r: (region_mask(pred, r), region_mask(ref, r)) for r in challenge.regions}
@@ -270,14 +287,14 @@ def score_regions(
         sens, spec = sensitivity_specificity(p, r, outside)
         lesions = lesion_wise(
             p, r, spacing_mm, challenge.dilation, threshold,
-            hd=(robust_hd95 if challenge.robust_hd95 else hd95) if lesion_hd else None,
+            hd=(robust_hd95 if challenge.robust_hd95 else hd95) if distances else None,
             ref_lesions=ref_lesions[region], pred_lesions=pred_lesions,
         )  # fmt: skip
         rows.append(
             {
                 "region": region,
                 "dice": dice(p, r),
-                "hd95_mm": challenge.hd(p, r, spacing_mm),
+                "hd95_mm": challenge.hd(p, r, spacing_mm) if distances else float("nan"),
                 "sensitivity": sens,
                 "specificity": spec,
                 "lesion_dice": lesions.dice,

@@ -73,6 +73,19 @@ def score_labels(
     return score_regions(pred[box], ref[box], spacing_mm, challenge, outside)
 
 
+def ranking_score(
+    pred: np.ndarray, ref: np.ndarray, spacing_mm: tuple[float, float, float], challenge: Challenge
+) -> float:
+    """Mean over WT, TC and ET of the Dice ``challenge`` ranks on (lesion-wise for 2023+,
+    whole-volume for 2021) of one case: what ``tune-postprocessing`` maximises."""
+    box = tumour_crop(pred, ref)
+    outside = pred.size - pred[box].size
+    rows = score_regions(pred[box], ref[box], spacing_mm, challenge, outside, distances=False)
+    return float(
+        np.mean([r[challenge.ranking_column] for r in rows if r["region"] in ("WT", "TC", "ET")])
+    )
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Scores of a set of cases.

@@ -2,8 +2,8 @@
 
 A prediction: crop to the brain and normalise as in training, sliding-window inference with
 Gaussian weighting for every model x mirroring (TTA) member, mean of the member probabilities,
-nesting enforced (ET inside TC inside WT), labels, small enhancing components to necrosis, back
-onto the input grid, written atomically as NIfTI with the input's exact geometry.
+nesting enforced (ET inside TC inside WT), labels, small components of each region removed
+(``postprocess.py``, sizes tuned by ``tune-postprocessing``), back onto the input grid, written atomically as NIfTI with the input's exact geometry.
 
 A run trained with a case-class head (``train --target grade``) also classifies each case:
 its head reads one window centred on the predicted tumour (``case_class.py``), averaged over
@@ -33,11 +33,11 @@ from smart_brains.data.preprocess import crop, normalise_case, uncrop
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
-from smart_brains.inference.postprocess import remove_small_enhancing
+from smart_brains.inference.postprocess import PostProcessing
 from smart_brains.inference.sliding_window import predict_probabilities
 from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread, mirrored
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir, atomic_path, write_csv
+from smart_brains.paths import RunDir, atomic_path, remove_stale_temporaries, write_csv
 from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import resolve_device
 
@@ -49,8 +49,8 @@ class PredictOptions:
     Attributes:
         tta: mirroring test-time augmentation, 'none', '3' or '8' (``tta.flip_sets``).
         overlap: sliding-window overlap (fraction of the window); None: the run's.
-        min_et_voxels: enhancing components smaller than this become NCR; None: the value
-            ``tune-postprocessing`` saved with the (first) run, else 0 (off).
+        post: minimum component sizes of WT, TC, ET (``PostProcessing``); None: the ones
+            ``tune-postprocessing`` saved with the (first) run, else none.
         probabilities: also write ``<id>_probabilities.npz`` (float16, (K, X, Y, Z)).
         uncertainty: also write ``<id>_uncertainty.nii.gz``: per output channel, the voxel-wise
             standard deviation of the probabilities over the ensemble x TTA members.
@@ -61,7 +61,7 @@ class PredictOptions:
 
     tta: str = "none"
     overlap: float | None = None
-    min_et_voxels: int | None = None
+    post: PostProcessing | None = None
     probabilities: bool = False
     uncertainty: bool = False
     overlay: bool = False
@@ -73,8 +73,6 @@ class PredictOptions:
             raise SmartBrainsError(f"--tta must be one of {', '.join(TTA_MODES)}, not {self.tta!r}")
         if self.overlap is not None and not 0 <= self.overlap < 1:
             raise SmartBrainsError(f"--overlap must be in [0, 1), not {self.overlap}")
-        if self.min_et_voxels is not None and self.min_et_voxels < 0:
-            raise SmartBrainsError(f"--min-et-voxels must be >= 0, not {self.min_et_voxels}")
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ class Predictor:
     models: list[nn.Module]
     cfg: TrainConfig  # the first model's; all share modalities and outputs
     device: torch.device
-    tuned_min_et_voxels: int = 0
+    tuned: PostProcessing = PostProcessing()
     windows: list[tuple[int, int, int]] | None = None  # per model; None: cfg.patch_size_vox
 
     @classmethod
@@ -141,7 +139,7 @@ class Predictor:
         # the tuning beside the first path given: a run, a folder of fold runs (tuned out of
         # fold), or the run of a checkpoint file
         first = Path(paths[0])
-        tuned = _tuned_min_et(RunDir(first) if first.is_dir() else _run_of(first))
+        tuned = _tuned(RunDir(first) if first.is_dir() else _run_of(first))
         return cls(models, cfgs[0], dev, tuned, windows)
 
     def probabilities(
@@ -171,10 +169,7 @@ class Predictor:
         normalised, box = normalise_case(image)
         mean, spread, count = self.probabilities(normalised, options)
         labels = self.cfg.output.decode(mean)
-        min_et = (
-            self.tuned_min_et_voxels if options.min_et_voxels is None else options.min_et_voxels
-        )
-        labels = remove_small_enhancing(labels, min_et)
+        labels = (self.tuned if options.post is None else options.post).apply(labels)
         shape = image.shape[1:]
         return Prediction(
             uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count,
@@ -189,9 +184,11 @@ class Predictor:
         window = tumour_window(normalised, labels, self.cfg.patch_size_vox)
         return classify_window(self.models, window, self.cfg.case_output, self.device)
 
-    def predict_case(self, case: Case, out_dir: Path, options: PredictOptions) -> dict:
-        """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` (and the extras asked for), in the
-        case's label convention. Returns {case_id, written, path, WT_cm3, TC_cm3, ET_cm3};
+    def predict_case(
+        self, case: Case, out_dir: Path, options: PredictOptions, extras: Path | None = None
+    ) -> dict:
+        """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` in the case's label convention,
+        and the extras asked for into ``extras`` (default ``out_dir``). Returns {case_id, written, path, WT_cm3, TC_cm3, ET_cm3};
         an existing output is kept (written False, volumes read from it) unless overwrite."""
         target = out_dir / f"{case.case_id}.nii.gz"
         sources = {ref.path.resolve() for ref in case.images} | (
@@ -210,21 +207,22 @@ class Predictor:
             return row
         loaded = load_case(case, self.cfg.modalities)
         result = self.predict_image(loaded.image, options)
+        extras = out_dir if extras is None else extras
         names = np.array(self.cfg.output.channel_names)
         if options.probabilities:
-            out = out_dir / f"{case.case_id}_probabilities.npz"
+            out = extras / f"{case.case_id}_probabilities.npz"
             _save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
         if options.uncertainty:
             write_float_maps(
                 result.spread, loaded.affine, loaded.header,
-                out_dir / f"{case.case_id}_uncertainty.nii.gz",
+                extras / f"{case.case_id}_uncertainty.nii.gz",
             )  # fmt: skip
         if options.overlay:
             from smart_brains.reports.figures import plot_overlay
 
             flair = self.cfg.modalities.index("flair") if "flair" in self.cfg.modalities else 0
             plot_overlay(
-                loaded.image[flair], result.labels, None, out_dir / f"{case.case_id}_overlay.png",
+                loaded.image[flair], result.labels, None, extras / f"{case.case_id}_overlay.png",
                 title=case.case_id,
             )  # fmt: skip
         labels = from_internal(result.labels, case.convention)
@@ -256,12 +254,12 @@ def expand_runs(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _tuned_min_et(run: RunDir) -> int:
-    """The run's tuned small-ET threshold (``tune-postprocessing``), 0 if it has none."""
+def _tuned(run: RunDir) -> PostProcessing:
+    """The run's tuned post-processing (``tune-postprocessing``), none if it has none."""
     if not run.postprocessing.is_file():
-        return 0
+        return PostProcessing()
     try:
-        return int(json.loads(run.postprocessing.read_text())["min_et_voxels"])
+        return PostProcessing.from_dict(json.loads(run.postprocessing.read_text()))
     except (ValueError, KeyError, TypeError) as exc:
         raise DataError(
             f"{run.postprocessing}: unreadable ({exc}); run `smart-brains tune-postprocessing "
@@ -314,6 +312,13 @@ def explicit_case(
     return Case(case_id or named_id, images, None, "explicit", convention or named_convention)
 
 
+def extras_folder(out: str | Path) -> Path:
+    """Where ``predict`` puts everything but segmentations: ``OUT-extras/`` beside ``OUT``, so
+    that ``OUT`` holds ``<case_id>.nii.gz`` files only, as challenge submissions must."""
+    out = Path(out)
+    return out.parent / f"{out.resolve().name}-extras"
+
+
 def predict(
     models: str | Path | Sequence[str | Path],
     data: str | Path | Case,
@@ -323,12 +328,16 @@ def predict(
     case_ids: list[str] | None = None,
     options: PredictOptions = PredictOptions(),
     progress: bool = True,
+    extras: str | Path | None = None,
 ) -> pd.DataFrame:
     """Predict every case of ``data`` (a dataset folder, a case folder, or a ``Case``) into
     ``out`` with one model or an ensemble; returns one row per case (``predict_case``):
     case_id, written (False: already there, kept), path, tumour volumes in cm^3 (WT, TC, ET),
-    and with a case-class head the predicted class (a column named after the target); the
-    class probabilities go to ``out/classes.csv`` (``Predictor.classes_table``).
+    and with a case-class head the predicted class (a column named after the target).
+
+    ``out`` receives segmentations only. Extras (probability and uncertainty maps, overlays,
+    ``classes.csv`` with the class probabilities) go to ``extras`` (default
+    ``extras_folder(out)``). Temporary files left in ``out`` by a killed run are removed.
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
     predictor = Predictor.from_checkpoints(model_list, device)
@@ -338,13 +347,18 @@ def predict(
         cases = [c for c in cases if c.case_id in wanted]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    extras = Path(extras) if extras is not None else extras_folder(out)
+    wants_extras = options.probabilities or options.uncertainty or options.overlay
+    if wants_extras or predictor.cfg.case_output is not None:
+        extras.mkdir(parents=True, exist_ok=True)
     rows = []
     for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
-        rows.append(predictor.predict_case(case, out, options))
+        rows.append(predictor.predict_case(case, out, options, extras))
     table = pd.DataFrame(rows)
     classes = predictor.classes_table(table)
     if classes is not None:
-        write_csv(classes, out / "classes.csv")
+        write_csv(classes, extras / "classes.csv")
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
     return table
