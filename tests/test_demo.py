@@ -1,5 +1,5 @@
-"""The newcomer's command, shrunk: synth -> prepare -> train -> predict -> classify -> evaluate
--> report."""
+"""The newcomer's command, shrunk: synth -> prepare -> train -> tune post-processing -> predict
+-> classify -> evaluate -> report."""
 
 from smart_brains.demo import DemoConfig, run_demo
 
@@ -20,4 +20,10 @@ def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):
     assert result.classifier_summary["cases"].tolist() == [6, 6]
     assert len(result.grades) == 2 and set(result.grades["predicted grade"]) <= {"HGG", "LGG"}
     assert result.grades["probability"].between(0.5, 1).all()
-    assert set(result.seconds) == {"synth", "prepare", "train", "predict", "classify", "evaluate+report"}
+    assert set(result.seconds) == {
+        "synth", "prepare", "train", "tune", "predict", "classify", "evaluate+report",
+    }  # fmt: skip
+    tuned = result.postprocessing  # for the lesion-wise ranking, both Dice before and after
+    assert tuned["challenge"] == "brats2023-gli" and set(tuned["after"]) == {"WT", "TC", "ET"}
+    assert {"dice", "lesion_dice"} == set(tuned["before"]["WT"])
+    assert "brats2021 rules" in text  # the report says which rules scored it

@@ -187,16 +187,8 @@ def cmd_tune_postprocessing(args: argparse.Namespace) -> int:
     for region, results in saved["search"].items():
         tried = "  ".join(f"{size}:{score:.4f}" for size, score in results.items())
         print(f"  min {region} component (voxels: mean score) {tried}")
-    print("region  dice before -> after   lesion_dice before -> after")
-    for region, before in saved["before"].items():
-        after = saved["after"][region]
-        print(
-            f"{region:>6}  {before['dice']:.4f} -> {after['dice']:.4f}      "
-            f"{before['lesion_dice']:.4f} -> {after['lesion_dice']:.4f}"
-        )
-    sizes = ", ".join(f"{r} {v}" for r, v in saved["min_voxels"].items())
-    print(f"chosen minimum sizes: {sizes} voxels; saved to "
-          f"{Path(args.run) / 'postprocessing.json'}, used by predict")  # fmt: skip
+    _print_tuning(saved)
+    print(f"saved to {Path(args.run) / 'postprocessing.json'}, used by predict")
     return 0
 
 
@@ -219,6 +211,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if args.out:
         print(f"archive: {write_archive(check.files, args.out)}")
     return 0
+
+
+def _print_tuning(saved: dict) -> None:
+    """Both Dice scores per region before and after the tuned post-processing."""
+    print("region  Dice before -> after   lesion-wise Dice before -> after")
+    for region, before in saved["before"].items():
+        after = saved["after"][region]
+        print(
+            f"{region:>6}  {before['dice']:.4f} -> {after['dice']:.4f}      "
+            f"{before['lesion_dice']:.4f} -> {after['lesion_dice']:.4f}"
+        )
+    sizes = ", ".join(f"{r} {v}" for r, v in saved["min_voxels"].items())
+    print(f"chosen minimum component sizes (voxels): {sizes}")
 
 
 def _print_scores(result, heading: str) -> None:
@@ -259,8 +264,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     report = build_report(
         args.run, args.pred, args.data, args.out, args.device,
-        classifier=args.classifier, classes=args.classes,
+        classifier=args.classifier, classes=args.classes, challenge=args.challenge,
     )  # fmt: skip
+    print(f"scored as {report.evaluation.challenge.name}")
     print(report.evaluation.summary()[["cases", "dice_mean", "hd95_mm_mean"]].round(3).to_string())
     print(f"report: {report.html}")
     return 0
@@ -276,6 +282,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     table = result.summary[["cases", "dice_mean", "hd95_mm_mean"]].round(3)
     print("\nHeld-out synthetic cases, per-region scores:")
     print(table.to_string())
+    print(
+        "\nPost-processing tuned for brats2023-gli, which ranks on lesion-wise Dice (on the "
+        f"{result.postprocessing['cases']} validation cases):"
+    )
+    _print_tuning(result.postprocessing)
     print("\nGrade (HGG/LGG) classifier, radiomics, cross-validated on the training cases:")
     print(
         result.classifier_summary[["cases", "auc", "auc_low", "auc_high", "balanced_accuracy"]]
@@ -522,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--classifier", help="a `classify fit` model folder: adds a classification section"
     )
     p.add_argument("--classes", help="classes.csv of the report's cases: class beside each case")
+    _challenge(p)
 
     p = add("classify", lambda a: 2, "case-level classification (grade, tumour type, any label)")
     add_classify_steps(p, _layout, _cases)

@@ -132,7 +132,7 @@ def test_tuned_post_processing_is_saved_and_used(trained_run, case, tmp_path, ca
     for region, size in saved["min_voxels"].items():
         assert str(size) in saved["search"][region]
     out = capsys.readouterr().out
-    assert "chosen minimum sizes" in out and "lesion_dice before -> after" in out
+    assert "chosen minimum component sizes" in out and "lesion-wise Dice before -> after" in out
     huge = {"min_voxels": {"WT": 10**9, "TC": 0, "ET": 0}}
     (trained_run / "postprocessing.json").write_text(json.dumps(huge))
     try:

@@ -50,12 +50,14 @@ def build_report(
     progress: bool = True,
     classifier: str | Path | None = None,
     classes: str | Path | None = None,
+    challenge: str | None = None,
 ) -> Report:
     """Write ``out/report.html`` (default ``RUN/report/``) and the PNGs behind it; returns it.
 
     ``data`` defaults to the dataset the run's cache was prepared from, ``pred_dir`` to
     ``RUN/predictions`` (missing validation cases are predicted there first). ``classifier``:
-    a ``classify fit`` model folder; ``classes``: a ``classes.csv`` of the report's cases.
+    a ``classify fit`` model folder; ``classes``: a ``classes.csv`` of the report's cases;
+    ``challenge``: the scoring rules (default: the dataset's, ``evaluate``).
     """
     run_dir = RunDir(Path(run))
     if not run_dir.config.is_file():
@@ -78,7 +80,8 @@ def build_report(
     out = Path(out) if out else run_dir.root / "report"
     out.mkdir(parents=True, exist_ok=True)
 
-    result = evaluate(pred, data, case_ids=sorted(cases))
+    result = evaluate(pred, data, case_ids=sorted(cases), challenge=challenge)
+    rules = result.challenge
     files = result.write(out / "evaluation")
     curves = figures.plot_training_curves(run_dir.metrics, out / "training_curves.png")
     boxes = figures.plot_score_boxes(result.scores, out / "scores_boxplot.png")
@@ -94,7 +97,7 @@ def build_report(
     case_html = []
     for role, case_id in picks.items():
         case = cases[case_id]
-        pred_labels, ref_labels, _ = read_pair(case, prediction_path(pred, case_id))
+        pred_labels, ref_labels, _ = read_pair(case, prediction_path(pred, case_id), rules)
         image = load_case(case, ("flair",)).image[0]
         png = figures.plot_overlay(
             image, pred_labels, ref_labels, out / f"case_{role}.png", title=f"{role}: {case_id}"
@@ -120,8 +123,8 @@ def build_report(
     sections = [
         ("Run", html.table(_run_table(cfg, run_dir, len(cases)))),
         ("Training", html.image_tag(curves, "training curves")),
-        ("Scores per region (BraTS definitions)", html.table(html.leaderboard(summary, {"dice": "Dice", "hd95_mm": "HD95 (mm)"})) + csvs + html.image_tag(boxes, "box plots")),
-        ("Lesion-wise scores (BraTS 2023)", html.table(html.leaderboard(summary, {"lesion_dice": "Lesion-wise Dice", "lesion_hd95_mm": "Lesion-wise HD95 (mm)"}))),
+        (f"Scores per region, {rules.name} rules ({rules.title})", html.table(html.leaderboard(summary, {"dice": "Dice", "hd95_mm": "HD95 (mm)"})) + csvs + html.image_tag(boxes, "box plots")),
+        (f"Lesion-wise scores, {rules.name} rules" + (" (what it ranks on)" if rules.ranking == "lesion" else " (for information: it ranks on whole-volume scores)"), html.table(html.leaderboard(summary, {"lesion_dice": "Lesion-wise Dice", "lesion_hd95_mm": "Lesion-wise HD95 (mm)"}))),
         ("Sensitivity and specificity", html.table(html.leaderboard(summary, {"sensitivity": "Sensitivity", "specificity": "Specificity"}, 4))),
         ("Voxel classification", html.table(result.classification().rename(columns=str.capitalize).rename_axis("Label"), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
     ]  # fmt: skip
