@@ -28,7 +28,7 @@ from smart_brains.errors import SmartBrainsError
 
 REGIONS = ("WT", "TC", "ET")
 DEMOTED_TO = {"WT": BACKGROUND, "TC": ED, "ET": NCR}
-CANDIDATE_MIN_VOXELS = (0, 10, 25, 50, 100, 200, 400, 800)
+CANDIDATE_MIN_VOXELS = (0, 10, 25, 50, 100, 200, 400, 800, 1600, 3200)
 CONNECTIVITY_26 = ndimage.generate_binary_structure(3, 3)
 
 
