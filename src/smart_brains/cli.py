@@ -161,6 +161,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         uncertainty=args.save_uncertainty,
         overlay=args.overlay,
         overwrite=args.overwrite,
+        precision=args.precision,
     )
     extras = Path(args.extras) if args.extras else extras_folder(args.out)
     table = predict(
@@ -451,6 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
         "here); on a GPU use --tta 8, as nnU-Net mirrors by default",
     )
     p.add_argument("--overlap", type=float, help="sliding-window overlap (default: the run's)")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "bf16", "fp32"],
+        help="auto: bfloat16 on a GPU and on CPUs with bfloat16 instructions (2x faster here; "
+        "labels differ from float32 on under 1 %% of tumour voxels), float32 elsewhere",
+    )
     p.add_argument(
         "--min-voxels",
         help="WT,TC,ET: components smaller than this many voxels are removed (WT), become "

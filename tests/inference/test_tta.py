@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from smart_brains.inference.tta import flip_sets, mean_and_spread, mirrored
+from smart_brains.inference.tta import flip_sets, mean_and_spread
 
 
 def test_flip_sets():
@@ -10,23 +10,6 @@ def test_flip_sets():
     assert len(set(flip_sets("8"))) == 8
     with pytest.raises(ValueError):
         flip_sets("5")
-
-
-def test_mirrored_maps_the_output_back_onto_the_input_grid():
-    image = np.random.default_rng(0).random((2, 5, 6, 7)).astype(np.float32)
-
-    def position_sensitive(x):  # not mirror-equivariant: a cumulative sum along each axis
-        return x[:1].cumsum(1).cumsum(2).cumsum(3)
-
-    def identity_like(x):  # equivariant: sum over channels
-        return x.sum(0, keepdims=True)
-
-    for axes in flip_sets("8"):
-        assert np.allclose(mirrored(identity_like, image, axes), identity_like(image))
-        expected = np.flip(
-            position_sensitive(np.flip(image, [a + 1 for a in axes])), [a + 1 for a in axes]
-        )
-        assert np.allclose(mirrored(position_sensitive, image, axes), expected)
 
 
 def test_mean_and_spread_match_numpy():

@@ -255,3 +255,14 @@ def _source_of(cache: Path) -> str:
         return str(read_index(cache)["source"])
     except (DataError, OSError, ValueError, KeyError):
         return "DATA"
+
+
+def channel_indices(cache_modalities: list[str], wanted: tuple[str, ...], cache: str) -> list[int]:
+    """Indices of the ``wanted`` modalities among the cache's; a DataError naming the missing."""
+    missing = [m for m in wanted if m not in cache_modalities]
+    if missing:
+        raise DataError(
+            f"{cache}: cache holds {','.join(cache_modalities)}, not {','.join(missing)}; "
+            "prepare again with those --modalities"
+        )
+    return [cache_modalities.index(m) for m in wanted]

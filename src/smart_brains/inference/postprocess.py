@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from smart_brains.data.labels import BACKGROUND, ED, NCR, REGION_LABELS
 from smart_brains.errors import SmartBrainsError
@@ -29,7 +28,6 @@ from smart_brains.errors import SmartBrainsError
 REGIONS = ("WT", "TC", "ET")
 DEMOTED_TO = {"WT": BACKGROUND, "TC": ED, "ET": NCR}
 CANDIDATE_MIN_VOXELS = (0, 10, 25, 50, 100, 200, 400, 800, 1600, 3200)
-CONNECTIVITY_26 = ndimage.generate_binary_structure(3, 3)
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,9 @@ class PostProcessing:
             mask = np.isin(out, REGION_LABELS[region])
             if not mask.any():
                 continue
-            components, n = ndimage.label(mask, CONNECTIVITY_26)
+            from scipy import ndimage  # here: importing it costs 0.2 s before the first case
+
+            components, n = ndimage.label(mask, np.ones((3, 3, 3), bool))  # 26-connected
             sizes = np.bincount(components.ravel(), minlength=n + 1)
             small = np.flatnonzero(sizes < minimum)
             out[np.isin(components, small[small != 0])] = DEMOTED_TO[region]

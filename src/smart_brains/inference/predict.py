@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -28,18 +29,21 @@ from smart_brains.config import TrainConfig, config_from_dict
 from smart_brains.data.discovery import Case, ImageRef, discover, suffix_pattern
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.layouts import LAYOUTS, MODALITIES, strip_nifti_suffix
-from smart_brains.data.loading import load_case
+from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
+from smart_brains.devices import resolve_device
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.postprocess import PostProcessing
-from smart_brains.inference.sliding_window import predict_probabilities
-from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread, mirrored
+from smart_brains.inference.sliding_window import member_probabilities
+from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir, atomic_path, remove_stale_temporaries, write_csv
 from smart_brains.training.checkpoint import load_checkpoint
-from smart_brains.training.loop import resolve_device
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where tables are built: it costs 0.2 s before the first case
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,11 @@ class PredictOptions:
             standard deviation of the probabilities over the ensemble x TTA members.
         overlay: also write ``<id>_overlay.png`` (three planes through the tumour).
         overwrite: replace existing outputs (by default, cases already predicted are skipped).
-        batch_size: sliding-window patches per forward pass.
+        batch_size: sliding-window patches (TTA mirrors included) per forward pass; None: 2 on
+            a CPU (small batches stay in its caches), 8 on a GPU.
+        precision: 'auto' (bfloat16 autocast on a GPU, and on a CPU with bfloat16
+            instructions, which runs the default network 2x faster here; float32 elsewhere),
+            'bf16' or 'fp32'.
     """
 
     tta: str = "none"
@@ -66,11 +74,27 @@ class PredictOptions:
     uncertainty: bool = False
     overlay: bool = False
     overwrite: bool = False
-    batch_size: int = 2
+    batch_size: int | None = None
+    precision: str = "auto"
+
+    def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
+        """The autocast dtype of the network's forward passes on ``device`` (None: float32)."""
+        if self.precision == "fp32":
+            return None
+        if self.precision == "bf16" or device.type == "cuda":
+            return torch.bfloat16
+        return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+    def windows_per_pass(self, device: torch.device) -> int:
+        return self.batch_size or (8 if device.type == "cuda" else 2)
 
     def __post_init__(self) -> None:
         if self.tta not in TTA_MODES:
             raise SmartBrainsError(f"--tta must be one of {', '.join(TTA_MODES)}, not {self.tta!r}")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise SmartBrainsError(
+                f"--precision must be auto, bf16 or fp32, not {self.precision!r}"
+            )
         if self.overlap is not None and not 0 <= self.overlap < 1:
             raise SmartBrainsError(f"--overlap must be in [0, 1), not {self.overlap}")
 
@@ -134,7 +158,7 @@ class Predictor:
                 cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels, n_classes
             )
             model.load_state_dict(state["model"])
-            models.append(model.to(dev).eval())
+            models.append(model.to(dev, memory_format=torch.channels_last_3d).eval())
         windows = [cfg.patch_size_vox for cfg in cfgs]
         # the tuning beside the first path given: a run, a folder of fold runs (tuned out of
         # fold), or the run of a checkpoint file
@@ -150,17 +174,15 @@ class Predictor:
 
         windows = self.windows or [self.cfg.patch_size_vox] * len(self.models)
 
+        flips = flip_sets(options.tta)
+        dtype = options.autocast_dtype(self.device)
+
         def members():
             for model, window in zip(self.models, windows):
-
-                def run(image: np.ndarray, model: nn.Module = model, window=window) -> np.ndarray:
-                    return predict_probabilities(
-                        model, image, window, self.cfg.output, overlap, self.device,
-                        options.batch_size,
-                    )  # fmt: skip
-
-                for axes in flip_sets(options.tta):
-                    yield mirrored(run, normalised, axes)
+                yield from member_probabilities(
+                    model, normalised, window, self.cfg.output, overlap, self.device,
+                    options.windows_per_pass(self.device), flips, dtype,
+                )  # fmt: skip
 
         return mean_and_spread(members())
 
@@ -185,10 +207,18 @@ class Predictor:
         return classify_window(self.models, window, self.cfg.case_output, self.device)
 
     def predict_case(
-        self, case: Case, out_dir: Path, options: PredictOptions, extras: Path | None = None
+        self,
+        case: Case,
+        out_dir: Path,
+        options: PredictOptions,
+        extras: Path | None = None,
+        loaded: LoadedCase | None = None,
+        writer: Executor | None = None,
     ) -> dict:
         """Predict ``case`` into ``out_dir/<case_id>.nii.gz`` in the case's label convention,
-        and the extras asked for into ``extras`` (default ``out_dir``). Returns {case_id, written, path, WT_cm3, TC_cm3, ET_cm3};
+        and the extras asked for into ``extras`` (default ``out_dir``). ``loaded``: the case
+        already read (``load_case`` with ``cfg.modalities``); ``writer``: where to hand the
+        segmentation's writing (its future goes into the row as ``"_written"``). Returns {case_id, written, path, WT_cm3, TC_cm3, ET_cm3};
         an existing output is kept (written False, volumes read from it) unless overwrite."""
         target = out_dir / f"{case.case_id}.nii.gz"
         sources = {ref.path.resolve() for ref in case.images} | (
@@ -205,7 +235,8 @@ class Predictor:
                 normalised, box = normalise_case(load_case(case, self.cfg.modalities).image)
                 row["case_probabilities"] = self.case_probabilities(normalised, crop(kept, box))
             return row
-        loaded = load_case(case, self.cfg.modalities)
+        if loaded is None:
+            loaded = load_case(case, self.cfg.modalities)
         result = self.predict_image(loaded.image, options)
         extras = out_dir if extras is None else extras
         names = np.array(self.cfg.output.channel_names)
@@ -226,9 +257,14 @@ class Predictor:
                 title=case.case_id,
             )  # fmt: skip
         labels = from_internal(result.labels, case.convention)
-        write_segmentation(labels, loaded.affine, loaded.header, target)
         volumes = tumour_volumes(result.labels, loaded.header.get_zooms()[:3])
         row = {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
+        if writer is None:
+            write_segmentation(labels, loaded.affine, loaded.header, target)
+        else:  # compressing and writing overlap the next case's computation
+            row["_written"] = writer.submit(
+                write_segmentation, labels, loaded.affine, loaded.header, target
+            )
         if result.case_probabilities is not None:
             row["case_probabilities"] = result.case_probabilities
         return row
@@ -340,12 +376,49 @@ def predict(
     ``extras_folder(out)``). Temporary files left in ``out`` by a killed run are removed.
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
-    predictor = Predictor.from_checkpoints(model_list, device)
     cases = [data] if isinstance(data, Case) else discover(data, layout)
     if case_ids is not None:
         wanted = set(case_ids)
         cases = [c for c in cases if c.case_id in wanted]
-    out = Path(out)
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
+        # the first case is read while the models load (and CUDA starts)
+        modalities = _saved_modalities(model_list[0])
+        ahead = reader.submit(load_case, cases[0], modalities) if cases and modalities else None
+        predictor = Predictor.from_checkpoints(model_list, device)
+        if modalities != predictor.cfg.modalities:
+            ahead = None
+        return _predict_all(predictor, cases, Path(out), options, progress, extras, reader, writer,
+                            ahead)  # fmt: skip
+
+
+def _saved_modalities(model: str | Path) -> tuple[str, ...] | None:
+    """The modalities in a run folder's ``config.yaml`` (None for anything else)."""
+    from smart_brains.config import load_config
+
+    run = Path(model)
+    if not (run / "config.yaml").is_file():
+        runs = expand_runs([run])
+        run = runs[0] if runs and (runs[0] / "config.yaml").is_file() else None
+        if run is None:
+            return None
+    try:
+        return tuple(load_config(run / "config.yaml").modalities)
+    except Exception:  # noqa: BLE001 - a guess only; from_checkpoints reports real problems
+        return None
+
+
+def _predict_all(
+    predictor: Predictor,
+    cases: list[Case],
+    out: Path,
+    options: PredictOptions,
+    progress: bool,
+    extras: str | Path | None,
+    reader: Executor,
+    writer: Executor,
+    ahead: Future | None,
+) -> pd.DataFrame:
+    """``predict``'s loop: case i+1 is read and case i-1 written while case i computes."""
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     extras = Path(extras) if extras is not None else extras_folder(out)
@@ -353,8 +426,18 @@ def predict(
     if wants_extras or predictor.cfg.case_output is not None:
         extras.mkdir(parents=True, exist_ok=True)
     rows = []
-    for case in tqdm(cases, desc="predict", unit="case", disable=None if progress else True):
-        rows.append(predictor.predict_case(case, out, options, extras))
+    bar = tqdm(cases, desc="predict", unit="case", disable=None if progress else True)
+    for i, case in enumerate(bar):
+        loaded = ahead.result() if ahead is not None else None
+        ahead = None
+        if i + 1 < len(cases):
+            ahead = reader.submit(load_case, cases[i + 1], predictor.cfg.modalities)
+        rows.append(predictor.predict_case(case, out, options, extras, loaded, writer))
+    for row in rows:
+        if "_written" in row:
+            row.pop("_written").result()  # a failed write raises here
+    import pandas as pd
+
     table = pd.DataFrame(rows)
     classes = predictor.classes_table(table)
     if classes is not None:

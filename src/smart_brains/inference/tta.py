@@ -1,8 +1,9 @@
-"""Test-time augmentation by mirroring, and the mean and spread over ensemble x TTA members."""
+"""Test-time augmentation by mirroring (the mirrors run batched with each window:
+``sliding_window.blended_logits``), and the mean and spread over ensemble x TTA members."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import combinations
 
 import numpy as np
@@ -23,18 +24,6 @@ def flip_sets(mode: str) -> list[tuple[int, ...]]:
     if mode == "8":
         return [c for k in range(4) for c in combinations(range(3), k)]
     raise ValueError(f"TTA mode must be one of {TTA_MODES}, got {mode!r}")
-
-
-def mirrored(
-    predict: Callable[[np.ndarray], np.ndarray], image: np.ndarray, axes: tuple[int, ...]
-) -> np.ndarray:
-    """``predict`` (C, X, Y, Z) -> (K, X, Y, Z) applied to ``image`` mirrored along ``axes``,
-    its output mirrored back."""
-    if not axes:
-        return predict(image)
-    channel_axes = tuple(a + 1 for a in axes)
-    out = predict(np.ascontiguousarray(np.flip(image, channel_axes)))
-    return np.ascontiguousarray(np.flip(out, channel_axes))
 
 
 def mean_and_spread(members: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smart_brains.data.cache import open_case, read_index
+from smart_brains.data.cache import channel_indices, open_case, read_index
 from smart_brains.data.splits import load_splits, training_split
 from smart_brains.errors import DataError
 from smart_brains.evaluation.challenges import default_challenge, get_challenge, score_regions
@@ -20,7 +20,6 @@ from smart_brains.evaluation.evaluate import ranking_score, tumour_crop
 from smart_brains.inference.postprocess import REGIONS, PostProcessing, tune
 from smart_brains.inference.predict import PredictOptions, Predictor, expand_runs
 from smart_brains.paths import RunDir, write_text
-from smart_brains.training.loop import channel_indices
 
 Pair = tuple[np.ndarray, np.ndarray, tuple[float, float, float]]
 

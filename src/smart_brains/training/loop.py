@@ -28,9 +28,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_to_dict, save_config
-from smart_brains.data.cache import read_index
+from smart_brains.data.cache import channel_indices, read_index
 from smart_brains.data.labels import REGIONS
 from smart_brains.data.splits import load_splits, training_split
+from smart_brains.devices import resolve_device
 from smart_brains.errors import DataError
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
@@ -49,25 +50,7 @@ from smart_brains.training.schedule import (
 from smart_brains.training.state import TrainState, restore, state_dict, write_metrics
 from smart_brains.training.validation import autocast_dtype, validate, validate_classes
 
-__all__ = ["fit", "lr_factor", "run_progress", "validate", "resolve_device", "channel_indices"]
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise DataError(f"--device {name}: CUDA is not available here; use --device cpu")
-    return torch.device(name)
-
-
-def channel_indices(cache_modalities: list[str], wanted: tuple[str, ...], cache: str) -> list[int]:
-    missing = [m for m in wanted if m not in cache_modalities]
-    if missing:
-        raise DataError(
-            f"{cache}: cache holds {','.join(cache_modalities)}, not {','.join(missing)}; "
-            "prepare again with those --modalities"
-        )
-    return [cache_modalities.index(m) for m in wanted]
+__all__ = ["fit", "lr_factor", "run_progress", "validate"]
 
 
 def _loader(

@@ -1,0 +1,180 @@
+"""Prediction latency as a user meets it, side by side with an older version of the package:
+
+- cold: ``python -m smart_brains predict CASE --model RUN --out DIR`` from process start to the
+  NIfTI written (imports, model load, device start, reading, inference, writing), one case;
+- warm: one process predicting the same case again and again (``Predictor.predict_case``,
+  reading and writing included), the seconds per case after the first.
+
+Both without TTA and with 8-flip mirroring TTA. The baseline is the same command run with
+another version's source tree (``--baseline-src``, e.g. a ``git worktree`` of an older commit),
+in the same run, on the same machine, alternating set-ups so drift hits both alike.
+
+    python benchmarks/predict_latency.py --device cpu --model multiscale:tiny \\
+        --baseline-src /tmp/old/src
+    python benchmarks/predict_latency.py --device cuda --model multiscale:base \\
+        --results benchmarks/RESULTS-gpu.md --baseline-src bench-old/src
+
+Weights are freshly initialised (speed does not depend on them). The case is the real case of
+``../shared/data`` (or ``--case``), else a synthetic 240x240x155 case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SRC = HERE.parent / "src"
+REAL_CASE = HERE.parents[1] / "shared" / "data" / "real-case" / "TCGA-FG-6692"
+
+
+def make_run(folder: Path, model: str, preset: str) -> Path:
+    """A run folder (config.yaml, checkpoints/last.pt) with fresh weights."""
+    import torch
+
+    from smart_brains.config import TrainConfig, config_to_dict, save_config
+    from smart_brains.models.registry import build_model
+    from smart_brains.paths import RunDir
+    from smart_brains.training.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(cache=".", name="latency", runs_dir=str(folder), model=model,
+                      preset=preset).validate()  # fmt: skip
+    run = RunDir(folder / "latency")
+    run.checkpoints.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, run.config)
+    net = build_model(model, preset, len(cfg.modalities), cfg.out_channels)
+    save_checkpoint(run.last, {"config": config_to_dict(cfg), "model": net.state_dict()})
+    return run.root
+
+
+def _path(src: Path) -> str:
+    """PYTHONPATH with ``src`` first (what was there stays: carried wheels, say)."""
+    return os.pathsep.join([str(src), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def cold(src: Path, case: Path, run: Path, device: str, tta: str) -> float:
+    """Seconds from process start to exit of one ``predict`` command (NIfTI written)."""
+    env = {**os.environ, "PYTHONPATH": _path(src)}
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "smart_brains", "predict", str(case), "--model", str(run),
+             "--out", out, "--device", device, "--tta", tta],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return time.perf_counter() - started
+
+
+def warm_one(case: str, run: str, device: str, tta: str, n: int) -> dict:
+    """In this process (whatever ``smart_brains`` PYTHONPATH gives): predict ``case`` n times."""
+    from smart_brains.data.discovery import discover
+    from smart_brains.inference.predict import PredictOptions, Predictor
+
+    predictor = Predictor.from_checkpoints([run], device)
+    (found,) = discover(case)
+    options = PredictOptions(tta=tta, overwrite=True)
+    times = []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(n):
+            started = time.perf_counter()
+            predictor.predict_case(found, Path(out), options)
+            times.append(time.perf_counter() - started)
+    return {"first": times[0], "warm": times[1:]}
+
+
+def warm(src: Path, case: Path, run: Path, device: str, tta: str, n: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": _path(src)}
+    spec = json.dumps([str(case), str(run), device, tta, n])
+    done = subprocess.run([sys.executable, __file__, "--warm-one", spec], env=env, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model", default="multiscale:tiny", help="NAME:PRESET")
+    parser.add_argument("--case", help="case folder (default: the real case, else synthetic)")
+    parser.add_argument("--baseline-src", help="src/ of the version to compare against")
+    parser.add_argument("--repeats", type=int, default=3, help="cold runs of each set-up")
+    parser.add_argument("--warm-cases", type=int, default=4, help="cases per warm process")
+    parser.add_argument("--results", default=str(HERE / "RESULTS.md"))
+    parser.add_argument("--warm-one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.warm_one:
+        print(json.dumps(warm_one(*json.loads(args.warm_one))))
+        return
+    sys.path.insert(0, str(SRC))
+    work = Path(tempfile.mkdtemp(prefix="smart-brains-latency-"))
+    case = Path(args.case) if args.case else REAL_CASE
+    if not case.is_dir():
+        from smart_brains.synth.cohort import synth_cohort
+
+        synth_cohort(work / "data", n_cases=1, seed=0, spacing_mm=1.0, progress=False)
+        case = work / "data" / "BraTS2021_00000"
+    name, preset = args.model.split(":")
+    run = make_run(work / "runs", name, preset)
+    versions = {"this version": SRC}
+    if args.baseline_src:
+        versions["baseline"] = Path(args.baseline_src)
+    rows = {}
+    for _ in range(args.repeats):
+        for tta in ("none", "8"):
+            for label, src in versions.items():
+                rows.setdefault((label, tta), []).append(cold(src, case, run, args.device, tta))
+                print(label, tta, f"cold {rows[(label, tta)][-1]:.2f} s", flush=True)
+    warm_rows = {}
+    for tta in ("none", "8"):
+        for label, src in versions.items():
+            warm_rows[(label, tta)] = warm(src, case, run, args.device, tta, args.warm_cases)
+            print(label, tta, warm_rows[(label, tta)], flush=True)
+    write_results(Path(args.results), args, case, rows, warm_rows)
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"cpu, {platform.machine()} ({os.cpu_count()} CPU cores)"
+
+
+def write_results(path: Path, args, case: Path, cold_rows: dict, warm_rows: dict) -> None:
+    lines = [
+        f"\n## Prediction latency: {date.today()}, {device_name(args.device)}\n",
+        f"Command: `python benchmarks/predict_latency.py --device {args.device} --model "
+        f"{args.model}{' --baseline-src ...' if args.baseline_src else ''}`. One case "
+        f"({case.name}, 240x240x155, four modalities), fresh weights. Cold: `python -m "
+        "smart_brains predict` from process start to the NIfTI written, median (min-max) of "
+        f"{args.repeats}. Warm: one process predicting the case {args.warm_cases} times, "
+        "reading and writing included, median of the runs after the first.\n",
+        "| version | TTA | cold s/case | warm s/case | cold ratio to this version |",
+        "|---|---|---|---|---|",
+    ]
+    for (label, tta), times in cold_rows.items():
+        ours = statistics.median(cold_rows[("this version", tta)])
+        warm_times = warm_rows[(label, tta)]["warm"] or [warm_rows[(label, tta)]["first"]]
+        lines.append(
+            f"| {label} | {tta} | {statistics.median(times):.2f} ({min(times):.2f}-"
+            f"{max(times):.2f}) | {statistics.median(warm_times):.2f} | "
+            f"{statistics.median(times) / ours:.2f} |"
+        )
+    with path.open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
