@@ -13,6 +13,7 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,14 +102,28 @@ class PredictOptions:
 
 @dataclass(frozen=True)
 class Prediction:
-    """One case predicted on its input grid: internal labels (X, Y, Z) uint8, mean
-    probabilities and their spread (K, X, Y, Z) float32, and how many members were averaged."""
+    """One case predicted: internal labels (X, Y, Z) uint8 on its input grid; the mean
+    probabilities and their spread over the members, (K, x, y, z) float32 on the brain crop
+    ``box`` of the grid ``shape`` (``probabilities``/``spread`` put them on the whole grid, only
+    when asked: it costs time); and how many members were averaged."""
 
     labels: np.ndarray
-    probabilities: np.ndarray
-    spread: np.ndarray
+    cropped_probabilities: np.ndarray
+    cropped_spread: np.ndarray
+    box: tuple
+    shape: tuple[int, int, int]
     members: int
     case_probabilities: np.ndarray | None = None  # (K,) with a case-class head
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """(K, X, Y, Z) mean probabilities on the input grid."""
+        return uncrop(self.cropped_probabilities, self.box, self.shape)
+
+    @property
+    def spread(self) -> np.ndarray:
+        """(K, X, Y, Z) standard deviation over the members on the input grid."""
+        return uncrop(self.cropped_spread, self.box, self.shape)
 
 
 def _run_of(checkpoint: Path) -> RunDir:
@@ -194,7 +209,7 @@ class Predictor:
         labels = (self.tuned if options.post is None else options.post).apply(labels)
         shape = image.shape[1:]
         return Prediction(
-            uncrop(labels, box, shape), uncrop(mean, box, shape), uncrop(spread, box, shape), count,
+            uncrop(labels, box, shape), mean, spread, box, shape, count,
             self.case_probabilities(normalised, labels),
         )  # fmt: skip
 
@@ -380,15 +395,36 @@ def predict(
     if case_ids is not None:
         wanted = set(case_ids)
         cases = [c for c in cases if c.case_id in wanted]
+    _start_device(device)  # CUDA and cuDNN start while files are found, read and parsed
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
-        # the first case is read while the models load (and CUDA starts)
+        # the first case is read while the models load
         modalities = _saved_modalities(model_list[0])
         ahead = reader.submit(load_case, cases[0], modalities) if cases and modalities else None
         predictor = Predictor.from_checkpoints(model_list, device)
+        if predictor.device.type == "cuda":  # autotuned kernels pay off from the second case
+            torch.backends.cudnn.benchmark = len(cases) > 1
         if modalities != predictor.cfg.modalities:
             ahead = None
         return _predict_all(predictor, cases, Path(out), options, progress, extras, reader, writer,
                             ahead)  # fmt: skip
+
+
+def _start_device(name: str) -> None:
+    """Start CUDA and load cuDNN's convolution kernels in a background thread (about a second
+    or two of a cold start), so that it overlaps the work before the first forward pass."""
+    if name == "cpu" or not torch.cuda.is_available():
+        return
+
+    def start() -> None:
+        try:
+            device = resolve_device(name)
+            x = torch.zeros((1, 1, 4, 4, 4), device=device)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                torch.nn.functional.conv3d(x, torch.zeros((1, 1, 3, 3, 3), device=device))
+        except Exception:  # noqa: BLE001 - a head start only; real problems surface later
+            pass
+
+    threading.Thread(target=start, daemon=True).start()
 
 
 def _saved_modalities(model: str | Path) -> tuple[str, ...] | None:

@@ -28,18 +28,23 @@ def flip_sets(mode: str) -> list[tuple[int, ...]]:
 
 def mean_and_spread(members: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
     """Voxel-wise mean and standard deviation of equally shaped arrays, one pass (Welford),
-    holding three arrays at a time. Returns (mean, std, count); std is 0 for one member."""
-    mean = m2 = None
+    holding three arrays at a time. Returns (mean, std, count); std is 0 for one member, whose
+    array is returned as the mean as it is (no copy)."""
+    first = mean = m2 = None
     count = 0
     for x in members:
         x = np.asarray(x, np.float32)
         count += 1
-        if mean is None:
-            mean, m2 = x.copy(), np.zeros_like(x)
+        if count == 1:
+            first = x
             continue
+        if count == 2:  # the first member is copied only now, before it is updated
+            mean, m2 = first.copy(), np.zeros_like(first)
         delta = x - mean
         mean += delta / count
         m2 += delta * (x - mean)
-    if mean is None:
+    if count == 0:
         raise ValueError("no members to average")
+    if count == 1:
+        return first, np.zeros_like(first), 1
     return mean, np.sqrt(m2 / count), count
