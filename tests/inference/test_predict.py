@@ -219,3 +219,40 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_partial(
     err = capsys.readouterr().err
     assert "No space left on device" in err and err.count("\n") == 1 and "Traceback" not in err
     assert list(out.iterdir()) == []  # no temporary, no half-written segmentation
+
+
+def test_prediction_imports_nothing_it_does_not_need():
+    """A cold start pays for every import: prediction must not pull in the training engine,
+    MONAI or pandas before the first case (pandas is imported beside the computation)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, smart_brains.cli, smart_brains.inference.predict; "
+        "print(sorted(m for m in ('monai', 'pandas', 'smart_brains.training.loop', "
+        "'matplotlib', 'sklearn') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_precision_is_checked_and_cpu_bf16_follows_the_hardware():
+    import torch
+
+    with pytest.raises(Exception, match="--precision"):
+        PredictOptions(precision="fp16")
+    cpu = torch.device("cpu")
+    assert PredictOptions(precision="fp32").autocast_dtype(cpu) is None
+    assert PredictOptions(precision="bf16").autocast_dtype(cpu) == torch.bfloat16
+    assert PredictOptions().autocast_dtype(torch.device("cuda")) == torch.bfloat16
+    assert PredictOptions().windows_per_pass(cpu) == 2
+    assert PredictOptions().windows_per_pass(torch.device("cuda")) == 8
+
+
+def test_bfloat16_and_float32_predictions_agree(trained_run):
+    predictor = Predictor.from_checkpoints([trained_run], "cpu")
+    image = np.random.default_rng(3).random((4, 30, 34, 28)).astype(np.float32)
+    fp32 = predictor.predict_image(image, PredictOptions(precision="fp32", tta="3"))
+    bf16 = predictor.predict_image(image, PredictOptions(precision="bf16", tta="3"))
+    assert np.abs(fp32.probabilities - bf16.probabilities).max() < 0.05
+    assert (fp32.labels == bf16.labels).mean() > 0.99

@@ -396,6 +396,9 @@ def predict(
         wanted = set(case_ids)
         cases = [c for c in cases if c.case_id in wanted]
     _start_device(device)  # CUDA and cuDNN start while files are found, read and parsed
+    # modules needed only after the first forward pass (tables, post-processing's components)
+    # are imported beside it rather than before the output
+    threading.Thread(target=_import_quietly, args=("pandas", "scipy.ndimage"), daemon=True).start()
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
         # the first case is read while the models load
         modalities = _saved_modalities(model_list[0])
@@ -407,6 +410,16 @@ def predict(
             ahead = None
         return _predict_all(predictor, cases, Path(out), options, progress, extras, reader, writer,
                             ahead)  # fmt: skip
+
+
+def _import_quietly(*names: str) -> None:
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - then the real import reports it
+            pass
 
 
 def _start_device(name: str) -> None:
