@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["intensity_baseline.py", "models.py", "ddp_scaling.py", "predict.py", "classification.py"]
+BENCHMARKS = [
+    "intensity_baseline.py", "models.py", "ddp_scaling.py", "predict.py", "predict_latency.py",
+    "classification.py",
+]  # fmt: skip
 
 if __name__ == "__main__":
     for script in BENCHMARKS:
