@@ -448,8 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         choices=TTA_MODES,
         help="mirroring test-time augmentation: 3 = each axis (4 passes), 8 = all (8 passes). "
-        "Default none: on a CPU 8 passes take 8 times as long (29 s instead of 4 s per case "
-        "here); on a GPU use --tta 8, as nnU-Net mirrors by default",
+        "Default none: on a CPU the mirrors cost about 7 times the network's time (11 s "
+        "instead of 4 s per case from process start here); on a GPU use --tta 8, as nnU-Net "
+        "mirrors by default",
     )
     p.add_argument("--overlap", type=float, help="sliding-window overlap (default: the run's)")
     p.add_argument(
