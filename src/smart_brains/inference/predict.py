@@ -84,7 +84,11 @@ class PredictOptions:
             return None
         if self.precision == "bf16" or device.type == "cuda":
             return torch.bfloat16
-        return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+        try:  # oneDNN's own check (AVX512-BF16 or AMX); a private API, so guarded
+            fast = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            fast = False
+        return torch.bfloat16 if fast else None
 
     def windows_per_pass(self, device: torch.device) -> int:
         return self.batch_size or (8 if device.type == "cuda" else 2)
