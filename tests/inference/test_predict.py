@@ -256,3 +256,11 @@ def test_bfloat16_and_float32_predictions_agree(trained_run):
     bf16 = predictor.predict_image(image, PredictOptions(precision="bf16", tta="3"))
     assert np.abs(fp32.probabilities - bf16.probabilities).max() < 0.05
     assert (fp32.labels == bf16.labels).mean() > 0.99
+
+
+def test_unknown_cases_are_named_not_a_traceback(trained_run, data, tmp_path, capsys):
+    code = main(["predict", str(data), "--model", str(trained_run), "--out", str(tmp_path / "o"),
+                 "--cases", "nope", "--device", "cpu"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "no case nope" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()

@@ -397,8 +397,15 @@ def predict(
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
     cases = [data] if isinstance(data, Case) else discover(data, layout)
     if case_ids is not None:
-        wanted = set(case_ids)
-        cases = [c for c in cases if c.case_id in wanted]
+        unknown = sorted(set(case_ids) - {c.case_id for c in cases})
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (
+                f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+            )
+            raise DataError(f"{data}: no case {shown}; check --cases against the folder's case ids")
+        cases = [c for c in cases if c.case_id in set(case_ids)]
+    if not cases:
+        raise DataError(f"{data}: no cases to predict")
     _start_device(device)  # CUDA and cuDNN start while files are found, read and parsed
     # modules needed only after the first forward pass (tables, post-processing's components)
     # are imported beside it rather than before the output
