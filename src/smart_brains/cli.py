@@ -134,13 +134,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from smart_brains.data.discovery import explicit_case
     from smart_brains.inference.postprocess import PostProcessing
-    from smart_brains.inference.predict import (
-        PredictOptions,
-        explicit_case,
-        extras_folder,
-        predict,
-    )
+    from smart_brains.inference.predict import PredictOptions, extras_folder, predict
 
     files = {m: getattr(args, m) for m in ("t1", "t1ce", "t2", "flair")}  # or BraTS 2023 names
     if any(files.values()):

@@ -1,6 +1,9 @@
-"""Which torch device a command runs on (one home for ``--device``)."""
+"""Which torch device a command runs on (one home for ``--device``), and starting it early."""
 
 from __future__ import annotations
+
+import importlib
+import threading
 
 import torch
 
@@ -15,3 +18,36 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise DataError(f"--device {name}: CUDA is not available here; use --device cpu")
     return torch.device(name)
+
+
+def start_in_background(name: str) -> None:
+    """Start CUDA and load cuDNN's convolution kernels in a background thread (a second or two
+    of a cold start), so that it overlaps the work before the first forward pass; nothing on a
+    CPU. Failures are left for the real first use to report."""
+    if name == "cpu" or not torch.cuda.is_available():
+        return
+
+    def start() -> None:
+        try:
+            device = resolve_device(name)
+            x = torch.zeros((1, 1, 4, 4, 4), device=device)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                torch.nn.functional.conv3d(x, torch.zeros((1, 1, 3, 3, 3), device=device))
+        except Exception:  # noqa: BLE001 - a head start only; real problems surface later
+            pass
+
+    threading.Thread(target=start, daemon=True).start()
+
+
+def import_in_background(*names: str) -> None:
+    """Import modules needed later in a background thread, beside work that releases the GIL
+    (a forward pass), instead of before the output that needs them."""
+
+    def load() -> None:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # the real import reports it
+                pass
+
+    threading.Thread(target=load, daemon=True).start()

@@ -188,7 +188,7 @@ def test_explicit_brats2023_files_give_the_id_and_the_2023_labels(trained_run, c
                  "--device", "cpu"]) == 0  # fmt: skip
     labels = _labels(tmp_path / "o" / "BraTS-GLI-00007-001.nii.gz")
     assert set(np.unique(labels)) <= {0, 1, 2, 3}
-    from smart_brains.inference.predict import explicit_case
+    from smart_brains.data.discovery import explicit_case
 
     files21 = {m: r.path for m, r in zip(("t1", "t1ce", "t2", "flair"), case.images)}
     assert (explicit_case(files21).case_id, explicit_case(files21).convention) == (

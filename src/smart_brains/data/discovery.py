@@ -256,3 +256,35 @@ def discover(root: str | Path, layout: str | None = None) -> list[Case]:
     if found.problems:
         raise DataError(str(found.problems[0]))
     return found.cases
+
+
+def explicit_case(
+    files: dict[str, str | Path], case_id: str | None = None, convention: str | None = None
+) -> Case:
+    """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}.
+
+    The case id and the label convention come from the contrast-enhanced file's name when it
+    follows a BraTS layout (``BraTS2021_00000_t1ce.nii.gz`` -> BraTS 2021 labels, enhancing 4;
+    ``BraTS-GLI-00000-000-t1c.nii.gz`` -> BraTS 2023 labels, enhancing 3); ``case_id`` and
+    ``convention`` override them. Otherwise the id is the file name without its extension and
+    the labels are BraTS 2021's.
+    """
+    missing = [m for m in MODALITIES if not files.get(m)]
+    if missing:
+        raise DataError(
+            "explicit inputs need all four files (--t1 --t1ce --t2 --flair, or BraTS 2023's "
+            f"--t1n --t1c --t2w --t2f); missing {', '.join(missing)}"
+        )
+    paths = {m: Path(files[m]) for m in MODALITIES}
+    for m, path in paths.items():
+        if not path.is_file():
+            raise DataError(f"{path}: --{m} file does not exist")
+    stem = strip_nifti_suffix(paths["t1ce"].name) or paths["t1ce"].stem
+    named_id, named_convention = stem, "brats2021"
+    for layout in (LAYOUTS["brats2023"], LAYOUTS["brats2021"]):
+        match = suffix_pattern(layout).match(stem)
+        if match and match["mod"] == layout.suffixes["t1ce"]:
+            named_id, named_convention = match["id"], layout.convention
+            break
+    images = tuple(ImageRef(paths[m]) for m in MODALITIES)
+    return Case(case_id or named_id, images, None, "explicit", convention or named_convention)

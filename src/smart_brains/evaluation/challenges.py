@@ -134,12 +134,17 @@ class Challenge:
     def ranking_column(self) -> str:
         return "lesion_dice" if self.ranking == "lesion" else "dice"
 
+    @property
+    def distance(self):
+        """The HD95 function (pred, ref, spacing_mm) -> mm this challenge uses, per lesion
+        and for the whole volume."""
+        return robust_hd95 if self.robust_hd95 else hd95
+
     def hd(self, pred: np.ndarray, ref: np.ndarray, spacing_mm) -> float:
-        """Whole-volume HD95 (mm) with this challenge's definition and empty-mask value."""
-        if self.robust_hd95:
-            value = robust_hd95(pred, ref, spacing_mm)
-            return value if np.isfinite(value) else PENALTY_HD95_MM
-        return hd95(pred, ref, spacing_mm)
+        """Whole-volume HD95 (mm) with this challenge's definition and empty-mask value (the
+        robust one is infinite for an empty side: the scripts report 374)."""
+        value = self.distance(pred, ref, spacing_mm)
+        return value if np.isfinite(value) else PENALTY_HD95_MM
 
 
 def _brats2023(suffix: str, title: str, dilation: int, threshold: float) -> Challenge:
@@ -287,7 +292,7 @@ def score_regions(
         sens, spec = sensitivity_specificity(p, r, outside)
         lesions = lesion_wise(
             p, r, spacing_mm, challenge.dilation, threshold,
-            hd=(robust_hd95 if challenge.robust_hd95 else hd95) if distances else None,
+            hd=challenge.distance if distances else None,
             ref_lesions=ref_lesions[region], pred_lesions=pred_lesions,
         )  # fmt: skip
         rows.append(

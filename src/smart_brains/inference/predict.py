@@ -13,7 +13,6 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,12 +26,11 @@ from torch import nn
 from tqdm import tqdm
 
 from smart_brains.config import TrainConfig, config_from_dict
-from smart_brains.data.discovery import Case, ImageRef, discover, suffix_pattern
+from smart_brains.data.discovery import Case, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
-from smart_brains.data.layouts import LAYOUTS, MODALITIES, strip_nifti_suffix
 from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
-from smart_brains.devices import resolve_device
+from smart_brains.devices import import_in_background, resolve_device, start_in_background
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
@@ -335,38 +333,6 @@ def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str,
     return {f"{r}_cm3": float(regions[i].sum()) * cm3 for i, r in enumerate(("WT", "TC", "ET"))}
 
 
-def explicit_case(
-    files: dict[str, str | Path], case_id: str | None = None, convention: str | None = None
-) -> Case:
-    """A case from four explicit files {'t1': path, 't1ce': ..., 't2': ..., 'flair': ...}.
-
-    The case id and the label convention come from the contrast-enhanced file's name when it
-    follows a BraTS layout (``BraTS2021_00000_t1ce.nii.gz`` -> BraTS 2021 labels, enhancing 4;
-    ``BraTS-GLI-00000-000-t1c.nii.gz`` -> BraTS 2023 labels, enhancing 3); ``case_id`` and
-    ``convention`` override them. Otherwise the id is the file name without its extension and
-    the labels are BraTS 2021's.
-    """
-    missing = [m for m in MODALITIES if not files.get(m)]
-    if missing:
-        raise DataError(
-            "explicit inputs need all four files (--t1 --t1ce --t2 --flair, or BraTS 2023's "
-            f"--t1n --t1c --t2w --t2f); missing {', '.join(missing)}"
-        )
-    paths = {m: Path(files[m]) for m in MODALITIES}
-    for m, path in paths.items():
-        if not path.is_file():
-            raise DataError(f"{path}: --{m} file does not exist")
-    stem = strip_nifti_suffix(paths["t1ce"].name) or paths["t1ce"].stem
-    named_id, named_convention = stem, "brats2021"
-    for layout in (LAYOUTS["brats2023"], LAYOUTS["brats2021"]):
-        match = suffix_pattern(layout).match(stem)
-        if match and match["mod"] == layout.suffixes["t1ce"]:
-            named_id, named_convention = match["id"], layout.convention
-            break
-    images = tuple(ImageRef(paths[m]) for m in MODALITIES)
-    return Case(case_id or named_id, images, None, "explicit", convention or named_convention)
-
-
 def extras_folder(out: str | Path) -> Path:
     """Where ``predict`` puts everything but segmentations: ``OUT-extras/`` beside ``OUT``, so
     that ``OUT`` holds ``<case_id>.nii.gz`` files only, as challenge submissions must."""
@@ -406,10 +372,10 @@ def predict(
         cases = [c for c in cases if c.case_id in set(case_ids)]
     if not cases:
         raise DataError(f"{data}: no cases to predict")
-    _start_device(device)  # CUDA and cuDNN start while files are found, read and parsed
+    start_in_background(device)  # CUDA and cuDNN start while files are found, read and parsed
     # modules needed only after the first forward pass (tables, post-processing's components)
     # are imported beside it rather than before the output
-    threading.Thread(target=_import_quietly, args=("pandas", "scipy.ndimage"), daemon=True).start()
+    import_in_background("pandas", "scipy.ndimage")
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
         # the first case is read while the models load
         modalities = _saved_modalities(model_list[0])
@@ -421,34 +387,6 @@ def predict(
             ahead = None
         return _predict_all(predictor, cases, Path(out), options, progress, extras, reader, writer,
                             ahead)  # fmt: skip
-
-
-def _import_quietly(*names: str) -> None:
-    import importlib
-
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError:  # pragma: no cover - then the real import reports it
-            pass
-
-
-def _start_device(name: str) -> None:
-    """Start CUDA and load cuDNN's convolution kernels in a background thread (about a second
-    or two of a cold start), so that it overlaps the work before the first forward pass."""
-    if name == "cpu" or not torch.cuda.is_available():
-        return
-
-    def start() -> None:
-        try:
-            device = resolve_device(name)
-            x = torch.zeros((1, 1, 4, 4, 4), device=device)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                torch.nn.functional.conv3d(x, torch.zeros((1, 1, 3, 3, 3), device=device))
-        except Exception:  # noqa: BLE001 - a head start only; real problems surface later
-            pass
-
-    threading.Thread(target=start, daemon=True).start()
 
 
 def _saved_modalities(model: str | Path) -> tuple[str, ...] | None:

@@ -137,19 +137,3 @@ def member_probabilities(
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device)
     logits = blended_logits(model, x, patch_size_vox, overlap, batch_size, flips, dtype)
     return output.activate(logits).float().cpu().numpy()
-
-
-def predict_probabilities(
-    model: nn.Module,
-    image: np.ndarray,
-    patch_size_vox: tuple[int, int, int],
-    output: SegmentationOutput,
-    overlap: float = 0.25,
-    device: torch.device | str = "cpu",
-    batch_size: int = 2,
-    dtype: torch.dtype | None = None,
-) -> np.ndarray:
-    """(K, X, Y, Z) float32 probabilities of one (C, X, Y, Z) image, no mirroring."""
-    return member_probabilities(
-        model, image, patch_size_vox, output, overlap, device, batch_size, ((),), dtype
-    )[0]

@@ -11,7 +11,7 @@ from smart_brains.config import TrainConfig
 from smart_brains.data.cache import open_case
 from smart_brains.data.labels import REGIONS, labels_to_regions
 from smart_brains.evaluation.metrics import dice
-from smart_brains.inference.sliding_window import predict_probabilities
+from smart_brains.inference.sliding_window import member_probabilities
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -35,10 +35,9 @@ def validate(
     for case_id in case_ids:
         case = open_case(cfg.cache, case_id)
         image = np.asarray(case.image[channels], dtype=np.float32)
-        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            probs = predict_probabilities(
-                model, image, cfg.patch_size_vox, cfg.output, cfg.sw_overlap, device
-            )
+        (probs,) = member_probabilities(
+            model, image, cfg.patch_size_vox, cfg.output, cfg.sw_overlap, device, dtype=dtype
+        )
         pred = labels_to_regions(cfg.output.decode(probs))
         ref = labels_to_regions(np.asarray(case.label))
         for i, region in enumerate(REGIONS):
