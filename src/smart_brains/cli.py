@@ -46,8 +46,12 @@ def _cases(text: str | None) -> list[str] | None:
 def cmd_synth(args: argparse.Namespace) -> int:
     from smart_brains.synth.cohort import synth_cohort
 
-    folders = synth_cohort(args.out, args.n, args.seed, args.spacing, args.workers)
-    print(f"wrote {len(folders)} synthetic cases (BraTS 2021 layout) to {args.out}")
+    folders = synth_cohort(
+        args.out, args.n, args.seed, args.spacing, args.workers,
+        held_out=args.held_out, brain=args.brain,
+    )  # fmt: skip
+    which = "held-out test" if args.held_out else "development"
+    print(f"wrote {len(folders)} synthetic {which} cases (BraTS 2021 layout) to {args.out}")
     return 0
 
 
@@ -180,7 +184,9 @@ def cmd_tune_postprocessing(args: argparse.Namespace) -> int:
     from smart_brains.inference.tuning import tune_postprocessing
 
     saved = tune_postprocessing(args.run, args.cache, args.device, args.tta, args.challenge)
-    print(f"tuned for {saved['challenge']} (it ranks on {saved['ranking']}), {saved['cases']} cases")
+    print(
+        f"tuned for {saved['challenge']} (it ranks on {saved['ranking']}), {saved['cases']} cases"
+    )
     for region, results in saved["search"].items():
         tried = "  ".join(f"{size}:{score:.4f}" for size, score in results.items())
         print(f"  min {region} component (voxels: mean score) {tried}")
@@ -251,7 +257,9 @@ def cmd_crossval(args: argparse.Namespace) -> int:
     from smart_brains.evaluation.crossval import crossval_scores
 
     result, out = crossval_scores(args.runs, args.data, args.device, challenge=args.challenge)
-    _print_scores(result, f"cross-validation, out-of-fold predictions of {len(result.confusion)} cases")
+    _print_scores(
+        result, f"cross-validation, out-of-fold predictions of {len(result.confusion)} cases"
+    )
     print(f"\nper-case scores and summary: {out}")
     return 0
 
@@ -346,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--spacing", type=float, default=1.0, help="voxel size in mm (default 1: 240x240x155)"
     )
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--held-out", action="store_true",
+        help="the test cohort: another brain (avg152) at an acquisition site the development "
+        "cohort never uses, ids from BraTS2021_90000",
+    )  # fmt: skip
+    p.add_argument(
+        "--brain", default=None,
+        help="source brain: mni2009a (development default), avg152 (test default), or a "
+        "BraTS case folder whose T1 gives the anatomy (its tumour masked)",
+    )  # fmt: skip
 
     p = add("check", cmd_check, "check every case of a dataset and list all problems")
     p.add_argument("data", help="dataset folder")

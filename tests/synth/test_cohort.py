@@ -7,7 +7,8 @@ import pytest
 from smart_brains.cli import main
 from smart_brains.data.discovery import discover
 from smart_brains.data.labels import ED, ET, NCR
-from smart_brains.synth.anatomy import load_template, tissue_fractions
+from smart_brains.synth.anatomy import tissue_fractions
+from smart_brains.synth.brains import load_template
 from smart_brains.synth.cohort import SynthConfig, synth_case
 
 CFG = SynthConfig(n_cases=4, seed=3, spacing_mm=3.0)

@@ -1,75 +1,32 @@
-"""Brain anatomy for synthetic cases, from the MNI152 2009c template shipped in nilearn's wheel.
+"""Brain anatomy for synthetic cases, from a source brain (``synth/brains.py``).
 
-The template T1 (1 mm, skull-stripped) gives tissue fractions by partial-volume unmixing of its
-intensity between CSF, grey matter and white matter, so ventricles and sulci are real anatomy.
-Each case deforms it: a random affine (scaling, rotation, shift) plus a smooth elastic field,
-and a radial mass effect around each tumour.
+The source T1 (skull-stripped, on the common intensity scale) gives tissue fractions by
+partial-volume unmixing between CSF, grey matter and white matter, so ventricles and sulci are
+real anatomy. Each case is its own anatomy: a random affine (head size +-15 % per axis, rotation
++-10 degrees, position +-8 mm), a coarse elastic field of several mm (brain shape) plus a fine
+one (gyri), enlarged ventricles and widened sulci (atrophy) by a random amount, and a radial
+mass effect around each tumour.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
-# Template T1 intensity (0..1) at pure CSF, grey matter and white matter (histogram peaks).
-CSF_LEVEL, GM_LEVEL, WM_LEVEL = 0.25, 0.65, 0.86
+from smart_brains.synth.brains import CSF_LEVEL, GM_LEVEL, WM_LEVEL, Template
 
 
-@dataclass(frozen=True)
-class Template:
-    """The MNI152 template. t1: (X, Y, Z) float32 in 0..1; affine: voxel -> MNI mm."""
+def tissue_fractions(t1: np.ndarray, atrophy: float = 0.0) -> np.ndarray:
+    """Unmix template intensity into (3, ...) float32 fractions CSF, GM, WM summing to 1.
 
-    t1: np.ndarray
-    affine: np.ndarray
-    centre_mm: np.ndarray  # centroid of the brain, MNI mm
-    deep_wm_mm: np.ndarray  # (N, 3) MNI mm of white-matter voxels >= 12 mm inside the brain
-    junction_mm: np.ndarray  # (N, 3) grey/white junction >= 8 mm inside (metastases seed there)
-    surface_mm: np.ndarray  # (N, 3) cortex 2-5 mm inside the surface, upper two thirds (dura)
-
-
-def _template_path() -> Path:
-    import nilearn  # imported here: only synthesis needs nilearn
-
-    return (
-        Path(nilearn.__file__).parent
-        / "datasets"
-        / "data"
-        / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
-    )
-
-
-@lru_cache(maxsize=1)
-def load_template() -> Template:
-    img = nib.load(str(_template_path()))
-    t1 = np.asarray(img.dataobj, dtype=np.float32) / 255.0
-    mask = t1 > 0.05
-    centre_vox = np.array(ndimage.center_of_mass(mask))
-    to_mm = img.affine[:3, :3], img.affine[:3, 3]
-    depth = ndimage.distance_transform_edt(mask)
-    wm_vox = np.argwhere((depth >= 12) & (t1 > 0.8))[::7]
-    junction_vox = np.argwhere((depth >= 8) & (t1 > 0.68) & (t1 < 0.76))[::7]
-    upper = np.arange(t1.shape[2]) > t1.shape[2] / 3
-    surface_vox = np.argwhere((depth >= 2) & (depth <= 5) & upper[None, None, :])[::7]
-    return Template(
-        t1=t1,
-        affine=img.affine,
-        centre_mm=to_mm[0] @ centre_vox + to_mm[1],
-        deep_wm_mm=wm_vox @ to_mm[0].T + to_mm[1],
-        junction_mm=junction_vox @ to_mm[0].T + to_mm[1],
-        surface_mm=surface_vox @ to_mm[0].T + to_mm[1],
-    )
-
-
-def tissue_fractions(t1: np.ndarray) -> np.ndarray:
-    """Unmix template intensity into (3, ...) float32 fractions CSF, GM, WM summing to 1."""
-    t = np.clip(t1, CSF_LEVEL, WM_LEVEL)
+    ``atrophy`` in [0, 1] widens sulci and ventricle borders: partial-volume voxels between CSF
+    and grey matter count as more CSF (the CSF end point moves up by 0.15 x atrophy)."""
+    csf_level = CSF_LEVEL + 0.15 * atrophy
+    t = np.clip(t1, csf_level, WM_LEVEL)
     low = t <= GM_LEVEL
-    csf = np.where(low, (GM_LEVEL - t) / (GM_LEVEL - CSF_LEVEL), 0.0)
+    csf = np.where(low, (GM_LEVEL - t) / (GM_LEVEL - csf_level), 0.0)
     wm = np.where(low, 0.0, (t - GM_LEVEL) / (WM_LEVEL - GM_LEVEL))
     return np.stack([csf, 1.0 - csf - wm, wm]).astype(np.float32)
 
@@ -114,16 +71,16 @@ class Warp:
 
 
 def random_warp(rng: np.random.Generator, out_centre_mm: np.ndarray, template: Template) -> Warp:
-    """Per-case head size (+-10 % per axis), rotation (+-8 degrees) and position (+-6 mm)."""
-    angles = np.deg2rad(rng.uniform(-8, 8, size=3))
+    """Per-case head size (+-15 % per axis), rotation (+-10 degrees) and position (+-8 mm)."""
+    angles = np.deg2rad(rng.uniform(-10, 10, size=3))
     cx, cy, cz = np.cos(angles)
     sx, sy, sz = np.sin(angles)
     rot_x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
     rot_y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rot_z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    scale = np.diag(1.0 / rng.uniform(0.9, 1.1, size=3))
+    scale = np.diag(1.0 / rng.uniform(0.85, 1.15, size=3))
     return Warp(
-        rot_z @ rot_y @ rot_x @ scale, out_centre_mm, template.centre_mm, rng.uniform(-6, 6, 3)
+        rot_z @ rot_y @ rot_x @ scale, out_centre_mm, template.centre_mm, rng.uniform(-8, 8, 3)
     )
 
 
@@ -145,6 +102,7 @@ def sample_anatomy(
     points_mm: np.ndarray,
     elastic_mm: np.ndarray,
     warp: Warp,
+    atrophy: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Template tissue at output points.
 
@@ -152,6 +110,7 @@ def sample_anatomy(
         points_mm: (X, Y, Z, 3) output world coordinates (after mass effect).
         elastic_mm: (X, Y, Z, 3) smooth displacement added in template space.
         warp: the case's affine warp.
+        atrophy: 0..1, see ``tissue_fractions``.
 
     Returns:
         fractions (3, X, Y, Z) CSF/GM/WM, and the brain mask (X, Y, Z) bool.
@@ -162,4 +121,29 @@ def sample_anatomy(
     t1 = ndimage.map_coordinates(template.t1, np.moveaxis(vox, -1, 0), order=1, cval=0.0)
     brain = t1 > 0.1
     brain = ndimage.binary_fill_holes(ndimage.binary_opening(brain, iterations=1))
-    return tissue_fractions(t1) * brain, brain
+    return tissue_fractions(t1, atrophy) * brain, brain
+
+
+def lesion_sites(
+    fractions: np.ndarray, brain: np.ndarray, points_mm: np.ndarray, spacing_mm: float
+) -> dict[str, np.ndarray]:
+    """Candidate tumour centres (N, 3) world mm, found in the case's own anatomy.
+
+    Args:
+        fractions: (3, X, Y, Z) CSF/GM/WM of the case (before any tumour).
+        brain: (X, Y, Z) bool; points_mm: (X, Y, Z, 3) world mm of the grid (z superior).
+
+    Returns:
+        'deep_wm': white matter (fraction > 0.7) >= 12 mm inside the brain (gliomas);
+        'junction': grey/white mixtures >= 8 mm inside (metastases); 'surface': 2-5 mm inside
+        the surface in the upper two thirds (meningiomas, under the dura).
+    """
+    depth = ndimage.distance_transform_edt(brain) * spacing_mm
+    wm = fractions[2]
+    upper = (np.arange(brain.shape[2]) > brain.shape[2] / 3)[None, None, :]
+    masks = {
+        "deep_wm": (depth >= 12) & (wm > 0.7),
+        "junction": (depth >= 8) & (wm > 0.15) & (wm < 0.5),
+        "surface": (depth >= 2) & (depth <= 5) & upper,
+    }
+    return {name: points_mm[mask] for name, mask in masks.items()}

@@ -1,8 +1,17 @@
-"""The embedded default cohort: BraTS-2021-layout NIfTI cases made from the MNI152 template.
+"""The embedded default cohort: BraTS-2021-layout NIfTI cases made from real template brains.
 
 ``synth_cohort(out, n_cases, seed)`` writes ``out/BraTS2021_00000/BraTS2021_00000_{t1,t1ce,t2,
 flair,seg}.nii.gz`` (int16 images, uint8 labels {0,1,2,4}), deterministic per seed and case
 index, on a BraTS-like LPS grid: affine diag(-s, -s, s), 240 x 240 x 155 voxels at s = 1 mm.
+
+Two cohorts test generalisation, as a multi-centre study would:
+
+- the development cohort (default): the ICBM 2009a brain, every case its own anatomy (strong
+  deformation and atrophy, ``anatomy.py``), scanned at sites 0-2 in turn (``sites.py``); an
+  80:20 split of it holds out anatomies that no training case has;
+- the held-out test cohort (``held_out=True``, ids from ``BraTS2021_90000``): another brain
+  (FSL's MNI152 average, ``avg152``, or any case folder given as ``brain``) scanned at site 3,
+  which the development cohort never uses: unseen anatomy and unseen acquisition.
 """
 
 from __future__ import annotations
@@ -22,13 +31,15 @@ from smart_brains.errors import DataError
 from smart_brains.parallel import map_cases
 from smart_brains.paths import atomic_path
 from smart_brains.synth.anatomy import (
-    load_template,
+    lesion_sites,
     mass_effect,
     random_warp,
     sample_anatomy,
     smooth_field,
 )
-from smart_brains.synth.render import acquire, render_modality, vessel_mask
+from smart_brains.synth.brains import load_template
+from smart_brains.synth.render import render_modality, vessel_mask
+from smart_brains.synth.sites import DEVELOPMENT_SITES, HELD_OUT_SITES, SITES, acquire
 from smart_brains.synth.tumour import (
     HGG_RATE,
     TUMOUR_KINDS,
@@ -38,6 +49,8 @@ from smart_brains.synth.tumour import (
 )
 
 BRATS_FIELD_OF_VIEW_MM = (240.0, 240.0, 155.0)
+HELD_OUT_BRAIN = "avg152"
+HELD_OUT_FIRST_INDEX = 90000
 
 
 @dataclass(frozen=True)
@@ -48,14 +61,32 @@ class SynthConfig:
         n_cases: number of cases.
         seed: master seed; case i uses the generator seeded with (seed, i).
         spacing_mm: isotropic voxel size; the field of view is BraTS's 240 x 240 x 155 mm.
-        prefix: case id prefix (ids are ``{prefix}_{i:05d}``).
+        prefix: case id prefix (ids are ``{prefix}_{first_index + i:05d}``).
+        brain: source brain (``brains.load_template``): a built-in name or a case folder.
+        sites: acquisition sites (``sites.SITES`` indices) the cases go through in turn.
+        first_index: number of the first case (the held-out cohort starts at 90000, so its
+            ids and tumours differ from the development cohort's with the same seed).
     """
 
     n_cases: int = 10
     seed: int = 0
     spacing_mm: float = 1.0
     prefix: str = "BraTS2021"
-    version: int = 3  # 2: tumour types (glioma HGG/LGG, metastasis, meningioma) and labels.csv
+    brain: str = "mni2009a"
+    sites: tuple[int, ...] = DEVELOPMENT_SITES
+    first_index: int = 0
+    version: int = 4  # 4: anatomy per case, sites, held-out cohort; 2: tumour types
+
+    @classmethod
+    def held_out(cls, brain: str | None = None, **kwargs: Any) -> SynthConfig:
+        """The test cohort: ``brain`` (default avg152) at the held-out site(s), ids from 90000."""
+        return cls(
+            brain=brain or HELD_OUT_BRAIN, sites=HELD_OUT_SITES,
+            first_index=HELD_OUT_FIRST_INDEX, **kwargs,
+        )  # fmt: skip
+
+    def case_id(self, i: int) -> str:
+        return f"{self.prefix}_{self.first_index + i:05d}"
 
     @property
     def shape_vox(self) -> tuple[int, int, int]:
@@ -72,10 +103,12 @@ class SynthConfig:
 
 
 def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
-    """Make case ``index``: {'images': {modality: int16 (X,Y,Z)}, 'labels': uint8 internal,
-    'params': JSON-able description}."""
-    rng = np.random.default_rng([cfg.seed, index])
-    template = load_template()
+    """Make case ``index`` (0-based in the cohort): {'images': {modality: int16 (X,Y,Z)},
+    'labels': uint8 internal, 'params': JSON-able description}."""
+    rng = np.random.default_rng([cfg.seed, cfg.first_index + index])
+    template = load_template(cfg.brain)
+    site_index = cfg.sites[index % len(cfg.sites)]
+    site = SITES[site_index]
     shape = cfg.shape_vox
     affine = cfg.affine
     grid = np.stack(
@@ -85,33 +118,46 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
     del grid
     out_centre = affine[:3, :3] @ ((np.array(shape) - 1) / 2) + affine[:3, 3]
     warp = random_warp(rng, out_centre, template)
-    elastic = np.stack([smooth_field(shape, rng, 5, 3) for _ in range(3)], -1) * rng.uniform(
-        1.5, 3.5
-    )
+    coarse, fine = rng.uniform(3.0, 7.0), rng.uniform(1.5, 3.5)  # mm: brain shape, gyri
+    elastic = np.stack(
+        [coarse * smooth_field(shape, rng, 3, 3) + fine * smooth_field(shape, rng, 5, 3)
+         for _ in range(3)], -1,
+    )  # fmt: skip
+    atrophy = float(rng.uniform(0.0, 1.0))
+    ventricles = (warp.to_output(template.ventricles_mm), rng.uniform(15, 25), rng.uniform(0, 0.4))
 
+    # The case's anatomy without tumour: where its tumour can grow (the deformation moves
+    # white matter by several mm, so candidate centres come from this anatomy, not the source).
+    anatomy_points = mass_effect(points, *ventricles)  # enlarged ventricles: the patient's own
+    healthy, healthy_brain = sample_anatomy(template, anatomy_points, elastic, warp, atrophy)
+    sites = lesion_sites(healthy, healthy_brain, points, cfg.spacing_mm)
+    del healthy, healthy_brain, anatomy_points
     kind, grade = sample_tumour_type(rng)
-    sites = {
-        "deep_wm": warp.to_output(template.deep_wm_mm),
-        "junction": warp.to_output(template.junction_mm),
-        "surface": warp.to_output(template.surface_mm),
-    }
     lesions = sample_lesions(rng, sites, kind, grade)
     displaced = points
     for lesion in lesions:
         displaced = mass_effect(
             displaced, np.asarray(lesion.centre_mm), lesion.oedema_radius_mm, lesion.push
         )
-    fractions, brain = sample_anatomy(template, displaced, elastic, warp)
+    displaced = mass_effect(displaced, *ventricles)
+    fractions, brain = sample_anatomy(template, displaced, elastic, warp, atrophy)
     del displaced, elastic
     maps = render_lesions(lesions, points, cfg.spacing_mm, fractions[2], brain, rng)
     vessels = vessel_mask(fractions, brain, cfg.spacing_mm, rng)
+    gain = site.tissue_gain(site_index)
     images = {
-        m: acquire(render_modality(m, fractions, maps, vessels, brain, rng), brain, rng)
-        for m in MODALITIES
-    }
+        m: acquire(
+            render_modality(m, fractions, maps, vessels, brain, rng, gain[c]),
+            brain, rng, site, c, cfg.spacing_mm,
+        )
+        for c, m in enumerate(MODALITIES)
+    }  # fmt: skip
     voxel_mm3 = cfg.spacing_mm**3
     params = {
-        "case_id": f"{cfg.prefix}_{index:05d}",
+        "case_id": cfg.case_id(index),
+        "brain": template.name,
+        "site": site_index,
+        "atrophy": round(atrophy, 3),
         "lesions": [asdict(lesion) for lesion in lesions],
         "kind": kind,
         "grade": grade,
@@ -157,9 +203,13 @@ def synth_cohort(
     spacing_mm: float = 1.0,
     workers: int = 1,
     progress: bool = True,
+    held_out: bool = False,
+    brain: str | None = None,
 ) -> list[Path]:
     """Write a synthetic cohort into ``out``; returns the case folders.
 
+    ``held_out``: the test cohort (``SynthConfig.held_out``); ``brain``: its source brain (a
+    built-in name or a case folder; default avg152 for the test cohort, mni2009a otherwise).
     Idempotent: cases already written with the same settings are kept. Refuses to write into a
     non-empty folder that is not a synthetic cohort, so real data is never overwritten.
     """
@@ -168,7 +218,12 @@ def synth_cohort(
     if spacing_mm <= 0:
         raise DataError(f"--spacing {spacing_mm}: must be positive (mm)")
     out = Path(out)
-    cfg = SynthConfig(n_cases=n_cases, seed=seed, spacing_mm=spacing_mm)
+    common = {"n_cases": n_cases, "seed": seed, "spacing_mm": spacing_mm}
+    if held_out:
+        cfg = SynthConfig.held_out(brain, **common)
+    else:
+        cfg = SynthConfig(**common, **({"brain": brain} if brain else {}))
+    load_template(cfg.brain)  # a bad --brains fails here, before anything is written
     manifest_path = out / "cohort.json"
     manifest: dict[str, Any] = {"config": asdict(cfg), "cases": {}}
     if out.exists() and any(out.iterdir()):
@@ -178,12 +233,12 @@ def synth_cohort(
             )
         old = json.loads(manifest_path.read_text())
         same = {k: v for k, v in old["config"].items() if k != "n_cases"} == {
-            k: v for k, v in asdict(cfg).items() if k != "n_cases"
+            k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k != "n_cases"
         }
         if same:
             manifest["cases"] = {k: v for k, v in old["cases"].items() if (out / k).is_dir()}
     out.mkdir(parents=True, exist_ok=True)
-    todo = [i for i in range(n_cases) if f"{cfg.prefix}_{i:05d}" not in manifest["cases"]]
+    todo = [i for i in range(n_cases) if cfg.case_id(i) not in manifest["cases"]]
     jobs = [(cfg, i, out) for i in todo]
     for params in map_cases(_write_job, jobs, workers, "synth", progress):
         manifest["cases"][params["case_id"]] = params
@@ -196,9 +251,12 @@ def synth_cohort(
     }
     with atomic_path(out / "labels.csv") as tmp:
         tmp.write_text(
-            "case_id,grade,kind\n"
-            + "".join(f"{c},{v['grade']},{v['kind']}\n" for c, v in manifest["cases"].items())
+            "case_id,grade,kind,brain,site\n"
+            + "".join(
+                f"{c},{v['grade']},{v['kind']},{v['brain']},{v['site']}\n"
+                for c, v in manifest["cases"].items()
+            )
         )
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))
-    return [out / f"{cfg.prefix}_{i:05d}" for i in range(n_cases)]
+    return [out / cfg.case_id(i) for i in range(n_cases)]

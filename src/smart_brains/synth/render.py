@@ -1,4 +1,4 @@
-"""MR contrasts for synthetic cases: tissue signal per modality, vessels, bias field, noise.
+"""MR contrasts for synthetic cases: tissue signal per modality and vessels (the scanner: sites.py).
 
 Relative signal levels follow the usual appearance of gliomas (white matter = 0.85 on T1):
 enhancing tumour is bright on T1ce, oedema bright on T2 and FLAIR, necrosis dark on T1 and bright
@@ -8,7 +8,8 @@ alone is not enough and a model needs context:
 - vessels and choroid plexus enhance on T1ce with the same signal as enhancing tumour;
 - CSF is as dark as necrosis on T1 and as bright on T2;
 - grey matter on FLAIR overlaps oedema once bias field and noise are added;
-- every case has its own bias field, noise and intensity scale.
+- every case has its own bias field, noise and intensity scale, and every site its own contrast
+  curve and slice thickness (``sites.py``).
 """
 
 from __future__ import annotations
@@ -65,9 +66,15 @@ def render_modality(
     vessels: np.ndarray,
     brain: np.ndarray,
     rng: np.random.Generator,
+    gain: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Signal (X, Y, Z) float32 for one modality, before noise and scaling (WM ~ 0.85)."""
+    """Signal (X, Y, Z) float32 for one modality, before noise and scaling (WM ~ 0.85).
+
+    ``gain``: (len(TISSUES),) the site's factors on each tissue's level (``Site.tissue_gain``);
+    every case adds its own +-6 %."""
     level = np.asarray(CONTRAST[modality]) * rng.uniform(0.94, 1.06, size=len(TISSUES))
+    if gain is not None:
+        level = level * gain
     csf, gm, wm, oedema, enhancing, necrosis, non_enh, vessel = level
     signal = fractions[0] * csf + fractions[1] * gm + fractions[2] * wm
     labels = lesions.labels
@@ -77,13 +84,3 @@ def render_modality(
     signal = np.where(vessels & (labels == 0), vessel, signal)
     signal = signal * (1.0 + 0.06 * lesions.texture)
     return ndimage.gaussian_filter(signal.astype(np.float32), 0.5) * brain
-
-
-def acquire(signal: np.ndarray, brain: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Bias field, Rician noise and a per-case intensity scale; int16, zero outside ``brain``."""
-    bias = np.exp(0.18 * smooth_field(signal.shape, rng, 4, 3))
-    sigma = rng.uniform(0.02, 0.045)
-    real = signal * bias + sigma * rng.standard_normal(signal.shape, dtype=np.float32)
-    imag = sigma * rng.standard_normal(signal.shape, dtype=np.float32)
-    magnitude = np.sqrt(real**2 + imag**2) * rng.uniform(300, 2500)
-    return np.where(brain, np.clip(magnitude, 1, 32767), 0).astype(np.int16)

@@ -71,6 +71,7 @@ def sample_lesions(
     volume separates the grades: necrosis, enhancement pattern and texture do. Metastasis: one to four small ring-enhancing or solid nodules with large oedema.
     Meningioma: one extra-axial, homogeneously enhancing mass with little or no oedema.
     """
+
     def at(site: str) -> tuple[float, float, float]:
         points = sites_mm[site]
         return tuple(float(v) for v in points[rng.integers(len(points))])
