@@ -60,18 +60,22 @@ def fit_classifiers(
     }
 
 
-def score_classifier(model: object, cache: Path, val_ids: list[str]) -> dict[str, float]:
-    scores: dict[str, list[float]] = {r: [] for r in REGIONS}
-    for cid in val_ids:
+def case_dice(model: object, cache: Path, case_ids: list[str]) -> pd.DataFrame:
+    """Region Dice of ``model`` on each case: rows case ids, columns WT, TC, ET."""
+    rows = {}
+    for cid in case_ids:
         x, y, brain = voxels(cache, cid)
         pred = np.zeros(brain.shape, np.uint8)
         pred[brain] = model.predict(x)  # type: ignore[attr-defined]
         ref = np.zeros(brain.shape, np.uint8)
         ref[brain] = y
         p, r = labels_to_regions(pred), labels_to_regions(ref)
-        for i, region in enumerate(REGIONS):
-            scores[region].append(dice(p[i], r[i]))
-    return {r: float(np.mean(v)) for r, v in scores.items()}
+        rows[cid] = {region: dice(p[i], r[i]) for i, region in enumerate(REGIONS)}
+    return pd.DataFrame.from_dict(rows, orient="index")[list(REGIONS)]
+
+
+def score_classifier(model: object, cache: Path, val_ids: list[str]) -> dict[str, float]:
+    return case_dice(model, cache, val_ids).mean().to_dict()
 
 
 def main() -> None:

@@ -108,6 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         loss=args.loss,
         optimizer=args.optimizer,
         augment=args.augment,
+        acquisition_augment=args.acquisition_augment,
         modalities=parse_modalities(args.modalities) if args.modalities else None,
         patch_size_vox=(args.patch_size,) * 3 if args.patch_size else None,
         device=args.device,
@@ -284,9 +285,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out=args.out, n_cases=args.n, epochs=args.epochs, device=args.device, workers=args.workers
     )
     result = run_demo(cfg)
-    table = result.summary[["cases", "dice_mean", "hd95_mm_mean"]].round(3)
-    print("\nHeld-out synthetic cases, per-region scores:")
-    print(table.to_string())
+    columns = ["cases", "dice_mean", "hd95_mm_mean"]
+    print("\nValidation cases (anatomies no training case has), per-region scores:")
+    print(result.summary[columns].round(3).to_string())
+    print("\nHeld-out test cases (another brain, an acquisition site training never saw):")
+    print(result.test_summary[columns].round(3).to_string())
     print(
         "\nPost-processing tuned for brats2023-gli, which ranks on lesion-wise Dice (on the "
         f"{result.postprocessing['cases']} validation cases):"
@@ -395,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--optimizer", help="adamw (default) or sgd")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument(
+        "--acquisition-augment", action=argparse.BooleanOptionalAction, default=None,
+        help="every modality its own gamma, scale, shift, bias field and slice thickness "
+        "(default on; --no-acquisition-augment: nnU-Net's intensity augmentation alone)",
+    )  # fmt: skip
     p.add_argument("--modalities", help="comma-separated subset of t1,t1ce,t2,flair")
     p.add_argument("--patch-size", type=int, help="cubic patch edge in voxels")
     p.add_argument("--device", help="auto, cpu or cuda")

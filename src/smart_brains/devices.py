@@ -20,6 +20,29 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def autocast_dtype(
+    precision: str, device: torch.device, cpu_bf16: bool = True
+) -> torch.dtype | None:
+    """The autocast dtype of forward passes for ``precision`` on ``device`` (None: float32).
+
+    ``auto``: bfloat16 on a GPU, and (``cpu_bf16``) on a CPU with bfloat16 instructions
+    (AVX512-BF16 or AMX, by oneDNN's own check), where prediction is about twice as fast; else
+    float32. Training passes ``cpu_bf16=False``: resuming a bf16 run on this CPU gave NaN
+    losses (found by the SIGKILL resume test, not yet understood), so CPU training is float32
+    unless ``--precision bf16`` asks for it."""
+    if precision != "auto":
+        return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    if device.type == "cuda":
+        return torch.bfloat16
+    if not cpu_bf16:
+        return None
+    try:  # a private API, so guarded
+        fast = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        fast = False
+    return torch.bfloat16 if fast else None
+
+
 def start_in_background(name: str) -> None:
     """Start CUDA and load cuDNN's convolution kernels in a background thread (a second or two
     of a cold start), so that it overlaps the work before the first forward pass; nothing on a

@@ -49,7 +49,8 @@ def test_the_cohort_writes_labels_with_grades_for_gliomas_only(tmp_path):
     synth_cohort(tmp_path, n_cases=6, seed=2, spacing_mm=4.0, progress=False)
     labels = pd.read_csv(tmp_path / "labels.csv", dtype=str, keep_default_na=False)
     manifest = json.loads((tmp_path / "cohort.json").read_text())
-    assert list(labels.columns) == ["case_id", "grade", "kind"] and len(labels) == 6
+    assert list(labels.columns) == ["case_id", "grade", "kind", "brain", "site"]
+    assert len(labels) == 6
     for _, row in labels.iterrows():
         assert row["kind"] == manifest["cases"][row["case_id"]]["kind"]
         assert (row["grade"] in ("HGG", "LGG")) == (row["kind"] == "glioma")

@@ -57,7 +57,7 @@ def test_region_targets_follow_mirroring_exactly():
         angles=torch.zeros(3), scale=torch.ones(1), elastic=torch.zeros_like(p["elastic"]),
         flip=torch.tensor([False, True, False]), noise_std=torch.zeros(1), blur_sigma=torch.zeros(1),
         brightness=torch.ones(2), contrast=torch.ones(2), lowres=torch.ones(1),
-        gamma=torch.ones(1), gamma_inverted=torch.ones(1),
+        **IDENTITY_PER_CHANNEL,
     )  # fmt: skip
     out_image, out_regions = apply_augment(image, regions, _batch([p]))
     assert torch.equal(out_regions, regions.flip(3))
@@ -74,7 +74,7 @@ def test_intensity_augmentation_changes_only_intensities():
             p["angles"].abs().sum() == 0
             and p["scale"] == 1
             and p["elastic"].abs().sum() == 0
-            and p["gamma"] != 1
+            and (p["gamma"] != 1).any()
         ):
             params = p
             break
@@ -82,6 +82,38 @@ def test_intensity_augmentation_changes_only_intensities():
     out, out_labels = apply_augment(image, labels, _batch([params]))
     assert torch.equal(out_labels, labels)
     assert out.shape == image.shape and not torch.allclose(out, image)
+
+
+IDENTITY_PER_CHANNEL = dict(
+    gamma=torch.ones(2), gamma_inverted=torch.ones(2), gain=torch.ones(2), shift=torch.zeros(2),
+    bias=torch.zeros(2, 4, 4, 4), slice_zoom=torch.ones(2), slice_axis=torch.zeros(2, dtype=torch.long),
+)  # fmt: skip
+
+
+def test_each_modality_gets_its_own_acquisition():
+    """Thick slices and gamma on one channel leave the other untouched (2D FLAIR, 3D T1)."""
+    image = torch.randn(1, 2, 16, 16, 16)
+    labels = torch.zeros(1, 16, 16, 16, dtype=torch.long)
+    p = sample_params(torch.Generator().manual_seed(0), 2)
+    p.update(
+        angles=torch.zeros(3), scale=torch.ones(1), elastic=torch.zeros_like(p["elastic"]),
+        flip=torch.zeros(3, dtype=torch.bool), noise_std=torch.zeros(1), blur_sigma=torch.zeros(1),
+        brightness=torch.ones(2), contrast=torch.ones(2), lowres=torch.ones(1),
+        **IDENTITY_PER_CHANNEL,
+    )  # fmt: skip
+    p.update(slice_zoom=torch.tensor([0.25, 1.0]), slice_axis=torch.tensor([2, 0]))
+    p.update(gamma=torch.tensor([1.4, 1.0]))
+    out, _ = apply_augment(image, labels, _batch([p]))
+    assert torch.allclose(out[0, 1], image[0, 1], atol=1e-5)
+    along_z = (out[0, 0].diff(dim=2)).abs().mean()
+    along_x = (out[0, 0].diff(dim=0)).abs().mean()
+    assert along_z < 0.5 * along_x  # thick slices cut along z
+    p.update(slice_zoom=torch.ones(2), gamma=torch.ones(2), gain=torch.tensor([1.1, 1.0]),
+             shift=torch.tensor([0.0, 0.1]))  # fmt: skip
+    out, _ = apply_augment(image, labels, _batch([p]))
+    assert torch.allclose(out[0, 0], 1.1 * image[0, 0]) and torch.allclose(
+        out[0, 1], image[0, 1] + 0.1
+    )
 
 
 def test_rotation_matrix_is_a_scaled_rotation():

@@ -52,7 +52,7 @@ def test_joint_training_saves_its_classes_and_validates_them(joint_run):
     assert "val_class_accuracy" in saved and saved["val_class_accuracy"].between(0, 1).all()
     text = run.config.read_text()
     assert "class_target: kind" in text and "classes:" in text
-    changed = dataclasses.replace(cfg, class_target="grade")
+    changed = dataclasses.replace(cfg, class_target="site")  # another column of labels.csv
     with pytest.raises(DataError, match="cannot resume with a different class_target"):
         fit(changed, resume=True, progress=False)
 

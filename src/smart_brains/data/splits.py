@@ -65,7 +65,9 @@ def make_splits(
     }
 
 
-def training_split(splits: dict[str, Any], fold: int, where: str | Path) -> tuple[list[str], list[str]]:
+def training_split(
+    splits: dict[str, Any], fold: int, where: str | Path
+) -> tuple[list[str], list[str]]:
     """(train, validation) case ids: fold ``fold`` of ``splits``, or the 80:20 split for -1."""
     if fold < 0:
         return splits["train"], splits["val"]

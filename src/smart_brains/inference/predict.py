@@ -30,7 +30,12 @@ from smart_brains.data.discovery import Case, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
-from smart_brains.devices import import_in_background, resolve_device, start_in_background
+from smart_brains.devices import (
+    autocast_dtype,
+    import_in_background,
+    resolve_device,
+    start_in_background,
+)
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
@@ -78,15 +83,7 @@ class PredictOptions:
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
         """The autocast dtype of the network's forward passes on ``device`` (None: float32)."""
-        if self.precision == "fp32":
-            return None
-        if self.precision == "bf16" or device.type == "cuda":
-            return torch.bfloat16
-        try:  # oneDNN's own check (AVX512-BF16 or AMX); a private API, so guarded
-            fast = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-        except (AttributeError, RuntimeError):
-            fast = False
-        return torch.bfloat16 if fast else None
+        return autocast_dtype(self.precision, device)
 
     def windows_per_pass(self, device: torch.device) -> int:
         return self.batch_size or (8 if device.type == "cuda" else 2)

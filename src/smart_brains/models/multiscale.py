@@ -42,6 +42,9 @@ class MultiScaleSpec:
         stem_stride: 2 runs every block at half resolution or coarser and restores full
             resolution with a final transposed conv (the CPU-friendly ``tiny``); 1 keeps a
             full-resolution stage.
+        branch_divisor: each branch has channels // branch_divisor channels (at least 4).
+        restore_kernel: kernel of the full-resolution skip conv when ``stem_stride`` > 1 (3: a
+            3^3 conv, 45 % of tiny's FLOPs at 128^3; 1: a 1^3 conv, the ``lite`` variant).
     """
 
     features: tuple[int, ...]
@@ -51,6 +54,8 @@ class MultiScaleSpec:
     deep_supervision: int = 2
     norm: str = "instance"
     stem_stride: int = 1
+    branch_divisor: int = 2
+    restore_kernel: int = 3
 
     def fields(self) -> tuple[list[BranchField], Field]:
         return multiscale_fields(self.dilations, self.blocks, self.decoder_blocks, self.stem_stride)
@@ -79,10 +84,12 @@ class FullResolutionRestore(nn.Module):
     """Up-sample half-resolution features by a transposed conv and fuse them (1^3 conv) with a
     3^3 conv of the input, so boundaries are placed at full resolution."""
 
-    def __init__(self, in_channels: int, channels: int, factor: int, norm: str) -> None:
+    def __init__(
+        self, in_channels: int, channels: int, factor: int, norm: str, kernel: int = 3
+    ) -> None:
         super().__init__()
         self.up = nn.ConvTranspose3d(channels, channels, factor, factor, bias=False)
-        self.skip = ConvNormAct(in_channels, channels, 3, norm=norm)
+        self.skip = ConvNormAct(in_channels, channels, kernel, norm=norm)
         self.fuse = ConvNormAct(2 * channels, channels, 1, norm=norm)
 
     def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -107,14 +114,16 @@ class MultiScaleUNet(nn.Module):
         self.stem = ConvNormAct(in_channels, f[0], 3, stride=spec.stem_stride, norm=spec.norm)
         self.restore: FullResolutionRestore | None = None
         if spec.stem_stride > 1:  # back to full resolution, fused with a full-resolution skip
-            self.restore = FullResolutionRestore(in_channels, f[0], spec.stem_stride, spec.norm)
+            self.restore = FullResolutionRestore(
+                in_channels, f[0], spec.stem_stride, spec.norm, spec.restore_kernel
+            )
         self.down = nn.ModuleList(
             ConvNormAct(f[s - 1], f[s], 3, stride=2, norm=spec.norm) for s in range(1, n_stages)
         )
         self.encoder = nn.ModuleList(
             nn.Sequential(
                 *[
-                    MultiScaleBlock(f[s], spec.dilations[s], norm=spec.norm)
+                    MultiScaleBlock(f[s], spec.dilations[s], self._width(f[s]), spec.norm)
                     for _ in range(spec.blocks[s])
                 ]
             )
@@ -129,7 +138,7 @@ class MultiScaleUNet(nn.Module):
         self.decoder = nn.ModuleList(
             nn.Sequential(
                 *[
-                    MultiScaleBlock(f[s], spec.dilations[s], norm=spec.norm)
+                    MultiScaleBlock(f[s], spec.dilations[s], self._width(f[s]), spec.norm)
                     for _ in range(spec.decoder_blocks[s])
                 ]
             )
@@ -146,6 +155,9 @@ class MultiScaleUNet(nn.Module):
         self.class_head: nn.Module | None = None
         if n_classes:
             self.class_head = nn.Sequential(nn.Dropout(0.2), nn.Linear(2 * f[-1], n_classes))
+
+    def _width(self, channels: int) -> int:
+        return max(4, channels // self.spec.branch_divisor)
 
     def _head_stage(self, level: int) -> int:
         """Decoder stage feeding the output at 1 / 2^level resolution."""

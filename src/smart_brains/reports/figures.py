@@ -36,7 +36,10 @@ def plot_training_curves(metrics_csv: Path, out_png: Path) -> Path:
 
 
 def plot_confusion(
-    matrix, names: list[str], out_png: Path, title: str = "Voxel confusion matrix",
+    matrix,
+    names: list[str],
+    out_png: Path,
+    title: str = "Voxel confusion matrix",
     unit: str = "voxels",
 ) -> Path:
     """A confusion matrix (rows reference, columns prediction), coloured by the share of each

@@ -55,13 +55,16 @@ def leaderboard(summary: pd.DataFrame, metrics: dict[str, str], digits: int = 3)
             f"{f.format(m)} ± {f.format(s)}" if pd.notna(m) else "–"
             for m, s in zip(summary[f"{key}_mean"], summary[f"{key}_std"].fillna(0))
         ]
-        out[f"{name} median"] = summary[f"{key}_median"].map(lambda v: f.format(v) if pd.notna(v) else "–")
+        out[f"{name} median"] = summary[f"{key}_median"].map(
+            lambda v: f.format(v) if pd.notna(v) else "–"
+        )
         out[f"{name} quartiles"] = [
             f"{f.format(a)}–{f.format(b)}" if pd.notna(a) else "–"
             for a, b in zip(summary[f"{key}_q25"], summary[f"{key}_q75"])
         ]
     out.index.name = "Region"
     return out
+
 
 def page(title: str, sections: list[tuple[str, str]], footer: str = "") -> str:
     """A full HTML document from (heading, inner HTML) sections."""

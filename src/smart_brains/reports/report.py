@@ -145,7 +145,12 @@ def build_report(
     return Report(out / "report.html", result)
 
 
-PLAIN = {"dice": "Dice", "hd95_mm": "HD95 (mm)", "ref_cm3": "reference (cm³)", "pred_cm3": "predicted (cm³)"}
+PLAIN = {
+    "dice": "Dice",
+    "hd95_mm": "HD95 (mm)",
+    "ref_cm3": "reference (cm³)",
+    "pred_cm3": "predicted (cm³)",
+}
 
 
 def _read_classes(path: str | Path | None) -> pd.DataFrame | None:
@@ -163,7 +168,9 @@ def _class_line(case_classes: pd.DataFrame | None, case_id: str) -> str:
     if case_classes is None or case_id not in case_classes.index:
         return ""
     row = case_classes.loc[case_id]
-    return f"<p>Predicted class: <b>{row['predicted']}</b> (probability {row['probability']:.2f})</p>"
+    return (
+        f"<p>Predicted class: <b>{row['predicted']}</b> (probability {row['probability']:.2f})</p>"
+    )
 
 
 def _classification_section(folder: Path, out: Path) -> str:
@@ -191,7 +198,9 @@ def _classification_section(folder: Path, out: Path) -> str:
     summary = summary.rename(columns={"cases": "Cases", "auc": "AUC", "auc_low": "AUC 95 % CI low",
                                       "auc_high": "AUC 95 % CI high", "balanced_accuracy": "Balanced accuracy",
                                       "accuracy": "Accuracy", "brier": "Brier", "better_than_chance": "Better than chance"})  # fmt: skip
-    features = pd.read_csv(folder / "top_features.csv").rename(columns={"feature": "Feature", "f_score": "ANOVA F"})
+    features = pd.read_csv(folder / "top_features.csv").rename(
+        columns={"feature": "Feature", "f_score": "ANOVA F"}
+    )
     return (
         f"<p>{target.capitalize()}, {classifier.config.model} classifier, cross-validated "
         f"({classifier.config.folds} folds at most, grouped by patient) on "

@@ -85,7 +85,7 @@ def _case_files(folder: Path) -> tuple[Path, Path | None]:
 
 @lru_cache(maxsize=4)
 def load_template(source: str = "mni2009a") -> Template:
-    """A source brain by name (``BUILT_IN``) or BraTS case folder path."""
+    """A source brain by name (``BUILT_IN``) or BraTS case folder path (cached per process)."""
     seg_path = None
     if source == "mni2009a":
         path = _nilearn_mni2009a()
@@ -95,7 +95,7 @@ def load_template(source: str = "mni2009a") -> Template:
         path, seg_path = _case_files(Path(source))
     else:
         raise DataError(
-            f"--brains {source}: not a built-in brain ({', '.join(BUILT_IN)}) nor a case folder"
+            f"--brain {source}: not a built-in brain ({', '.join(BUILT_IN)}) nor a case folder"
         )
     img = nib.load(str(path))
     raw = np.asarray(img.dataobj, dtype=np.float32)

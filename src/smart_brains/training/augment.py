@@ -12,6 +12,14 @@ nnU-Net v2's defaults:
   (p 0.15), contrast x0.75-1.25 (p 0.15), low-resolution simulation x0.5-1 (p 0.25), gamma
   0.7-1.5 on the inverted image (p 0.1) and on the image (p 0.3).
 
+Beyond nnU-Net, for data from many scanners (per-channel intensity augmentation as in MONAI's
+BraTS tutorial, and TorchIO's random bias field), every modality is its own acquisition:
+- gamma is drawn per channel (each modality its own contrast curve);
+- per-channel scale x0.9-1.1 and shift +-0.1 (p 1, as MONAI's BraTS recipe);
+- a smooth multiplicative bias field per channel, log-amplitude sd 0.1-0.3 (p 0.3);
+- thick slices per channel: one random axis sampled at 1/4-1/2 resolution and interpolated back
+  (p 0.2 per channel: 2D protocols with 3-5 mm slices).
+
 Images are (B, C, X, Y, Z) float; targets (B, K, X, Y, Z) float region masks or (B, X, Y, Z)
 int64 labels, resampled with nearest neighbour so labels stay labels.
 """
@@ -24,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 ELASTIC_GRID = 5  # control points per axis of the smooth deformation
+BIAS_GRID = 4  # control points per axis of the bias field
 
 
 def _u(g: torch.Generator, lo: float, hi: float, n: int = 1) -> torch.Tensor:
@@ -34,8 +43,13 @@ def _p(g: torch.Generator, p: float) -> bool:
     return bool(torch.rand(1, generator=g) < p)
 
 
-def sample_params(g: torch.Generator, channels: int) -> dict[str, torch.Tensor]:
-    """One patch's augmentation parameters; every value is a tensor, so batches collate."""
+def sample_params(
+    g: torch.Generator, channels: int, acquisition: bool = True
+) -> dict[str, torch.Tensor]:
+    """One patch's augmentation parameters; every value is a tensor, so batches collate.
+
+    ``acquisition=False`` gives nnU-Net's intensity augmentation alone: one gamma for every
+    channel, no per-channel scale, shift, bias field or thick slices."""
     angles = _u(g, -math.pi / 6, math.pi / 6, 3) if _p(g, 0.2) else torch.zeros(3)
     scale = _u(g, 0.7, 1.4) if _p(g, 0.2) else torch.ones(1)
     elastic = (
@@ -54,9 +68,46 @@ def sample_params(g: torch.Generator, channels: int) -> dict[str, torch.Tensor]:
         "brightness": _u(g, 0.75, 1.25, channels) if _p(g, 0.15) else torch.ones(channels),
         "contrast": _u(g, 0.75, 1.25, channels) if _p(g, 0.15) else torch.ones(channels),
         "lowres": _u(g, 0.5, 1.0) if _p(g, 0.25) else torch.ones(1),
-        "gamma_inverted": _u(g, 0.7, 1.5) if _p(g, 0.1) else torch.ones(1),
-        "gamma": _u(g, 0.7, 1.5) if _p(g, 0.3) else torch.ones(1),
+    } | (_acquisition(g, channels) if acquisition else _shared_gamma(g, channels))
+
+
+def _shared_gamma(g: torch.Generator, channels: int) -> dict[str, torch.Tensor]:
+    """nnU-Net: one gamma for all channels; the per-channel transforms left as identities."""
+    return {
+        "gamma_inverted": (_u(g, 0.7, 1.5) if _p(g, 0.1) else torch.ones(1)).expand(channels),
+        "gamma": (_u(g, 0.7, 1.5) if _p(g, 0.3) else torch.ones(1)).expand(channels),
+        "gain": torch.ones(channels),
+        "shift": torch.zeros(channels),
+        "bias": torch.zeros(channels, BIAS_GRID, BIAS_GRID, BIAS_GRID),
+        "slice_zoom": torch.ones(channels),
+        "slice_axis": torch.zeros(channels, dtype=torch.long),
     }
+
+
+def _acquisition(g: torch.Generator, channels: int) -> dict[str, torch.Tensor]:
+    """Every channel its own acquisition: gamma, scale, shift, bias field, thick slices."""
+    return {
+        "gamma_inverted": _per_channel(g, channels, 0.1, 0.7, 1.5, 1.0),
+        "gamma": _per_channel(g, channels, 0.3, 0.7, 1.5, 1.0),
+        "gain": _u(g, 0.9, 1.1, channels),
+        "shift": _u(g, -0.1, 0.1, channels),
+        "bias": (
+            torch.randn(channels, BIAS_GRID, BIAS_GRID, BIAS_GRID, generator=g)
+            * _u(g, 0.1, 0.3).view(1, 1, 1, 1)
+            if _p(g, 0.3)
+            else torch.zeros(channels, BIAS_GRID, BIAS_GRID, BIAS_GRID)
+        ),
+        "slice_zoom": _per_channel(g, channels, 0.2, 0.25, 0.5, 1.0),
+        "slice_axis": torch.randint(0, 3, (channels,), generator=g),
+    }
+
+
+def _per_channel(
+    g: torch.Generator, channels: int, p: float, lo: float, hi: float, off: float
+) -> torch.Tensor:
+    """(channels,) values: each channel drawn in [lo, hi) with probability p, else ``off``."""
+    on = torch.rand(channels, generator=g) < p
+    return torch.where(on, _u(g, lo, hi, channels), torch.full((channels,), off))
 
 
 def rotation_scale_matrix(angles: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -143,15 +194,40 @@ def _intensity(image: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
                 F.interpolate(x[None], size=small, mode="nearest"), size=size, mode="trilinear"
             )[0]
         for key, invert in (("gamma_inverted", True), ("gamma", False)):
-            gamma = float(p[key][i])
-            if gamma != 1:
-                x = _gamma(-x if invert else x, gamma)
+            gamma = p[key][i].to(x.device, x.dtype)
+            if bool((gamma != 1).any()):
+                x = _gamma(-x if invert else x, gamma.view(-1, 1, 1, 1))
                 x = -x if invert else x
+        x = _per_channel_acquisition(x, p, i)
         out.append(x)
     return torch.stack(out)
 
 
-def _gamma(x: torch.Tensor, gamma: float) -> torch.Tensor:
+def _per_channel_acquisition(x: torch.Tensor, p: dict[str, torch.Tensor], i: int) -> torch.Tensor:
+    """Thick slices, bias field, scale and shift of each channel of one patch (C, X, Y, Z)."""
+    size = x.shape[1:]
+    for c in range(len(x)):
+        zoom = float(p["slice_zoom"][i][c])
+        if zoom < 1:
+            axis = int(p["slice_axis"][i][c])
+            small = list(size)
+            small[axis] = max(1, int(round(size[axis] * zoom)))
+            down = F.interpolate(x[None, None, c], size=small, mode="trilinear")
+            x = x.clone()
+            x[c] = F.interpolate(down, size=size, mode="trilinear")[0, 0]
+    bias = p["bias"][i]
+    if bool((bias != 0).any()):
+        field = F.interpolate(
+            bias[None].to(x.device, x.dtype), size=size, mode="trilinear", align_corners=True
+        )[0]
+        lo = x.amin(dim=(1, 2, 3), keepdim=True)
+        x = lo + (x - lo) * torch.exp(field)
+    gain = p["gain"][i].to(x.device, x.dtype).view(-1, 1, 1, 1)
+    shift = p["shift"][i].to(x.device, x.dtype).view(-1, 1, 1, 1)
+    return x * gain + shift
+
+
+def _gamma(x: torch.Tensor, gamma: float | torch.Tensor) -> torch.Tensor:
     """nnU-Net's gamma: rescale each channel to [0, 1], power, rescale back (mean/std kept)."""
     dims = (1, 2, 3)
     mean, std = x.mean(dims, keepdim=True), x.std(dims, keepdim=True)

@@ -31,7 +31,7 @@ from smart_brains.config import TrainConfig, config_to_dict, save_config
 from smart_brains.data.cache import channel_indices, read_index
 from smart_brains.data.labels import REGIONS
 from smart_brains.data.splits import load_splits, training_split
-from smart_brains.devices import resolve_device
+from smart_brains.devices import autocast_dtype, resolve_device
 from smart_brains.errors import DataError
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
@@ -48,7 +48,7 @@ from smart_brains.training.schedule import (
     run_progress,
 )
 from smart_brains.training.state import TrainState, restore, state_dict, write_metrics
-from smart_brains.training.validation import autocast_dtype, validate, validate_classes
+from smart_brains.training.validation import validate, validate_classes
 
 __all__ = ["fit", "lr_factor", "run_progress", "validate"]
 
@@ -106,14 +106,18 @@ def fit_all_folds(cfg: TrainConfig, progress: bool = True) -> list[RunDir]:
     ]
 
 
-def resolve_case_classes(cfg: TrainConfig, index: dict[str, Any]) -> tuple[TrainConfig, dict[str, str]]:
+def resolve_case_classes(
+    cfg: TrainConfig, index: dict[str, Any]
+) -> tuple[TrainConfig, dict[str, str]]:
     """With ``class_target``: the config with its ``classes`` filled in from the labels, and
     every cached case's class (empty: unknown). Without: ``cfg`` and no classes."""
     if not cfg.class_target:
         return cfg, {}
     from smart_brains.classification.labels import load_labels
 
-    labels = load_labels(Path(index["source"]), cfg.class_target, index["cases"], cfg.labels or None)
+    labels = load_labels(
+        Path(index["source"]), cfg.class_target, index["cases"], cfg.labels or None
+    )
     if cfg.classes and tuple(cfg.classes) != tuple(labels.classes):
         raise DataError(
             f"{cfg.class_target}: the labels give classes {', '.join(labels.classes)}, the run "
@@ -157,12 +161,12 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     n_classes = len(case_output.classes) if case_output else 0
     model = build_model(cfg.model, cfg.preset, len(channels), cfg.out_channels, n_classes)
     model = model.to(device)
-    if device.type == "cuda" and cfg.channels_last:
+    if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last_3d)
     optimizer = build_optimizer(cfg, model)
     clock = Clock()
     scheduler = build_scheduler(cfg, optimizer, clock)
-    dtype = autocast_dtype(cfg.precision, device)
+    dtype = autocast_dtype(cfg.precision, device, cpu_bf16=False)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     state = TrainState()
     if resume and run.last.exists():
@@ -179,6 +183,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
         cfg.cache, train_ids, cfg.patch_size_vox, cfg.steps_per_epoch * cfg.batch_size * info.world_size,
         cfg.output, cfg.foreground_fraction, augment_on if cfg.augment else "none", cfg.seed, channels,
         [case_output.encode(case_classes[c]) for c in train_ids] if case_output else None,
+        cfg.acquisition_augment,
     )  # fmt: skip
     loss_fn = build_loss(cfg.loss)
     class_loss = CaseClassLoss(case_output.weight) if case_output else None
@@ -205,7 +210,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                 case_class = case_class.to(device, non_blocking=True)
                 if params:
                     image, target = apply_augment(image, target, params)
-                if device.type == "cuda" and cfg.channels_last:
+                if cfg.channels_last:
                     image = image.contiguous(memory_format=torch.channels_last_3d)
                 optimizer.zero_grad(set_to_none=True)
                 with torch.autocast(

@@ -75,6 +75,7 @@ class PatchDataset(Dataset):
         seed: int = 0,
         channels: list[int] | None = None,
         case_classes: list[int] | None = None,
+        acquisition: bool = True,
     ) -> None:
         self.cases: list[PreparedCase] = [open_case(cache, cid) for cid in case_ids]
         self.patch = patch_size_vox
@@ -82,6 +83,7 @@ class PatchDataset(Dataset):
         self.output = output
         self.foreground_fraction = foreground_fraction
         self.augment = augment
+        self.acquisition = acquisition
         self.seed = seed
         self.epoch = 0
         self.channels = (
@@ -114,7 +116,7 @@ class PatchDataset(Dataset):
         params: dict[str, torch.Tensor] = {}
         if self.augment != "none":
             g = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-            params = sample_params(g, len(self.channels))
+            params = sample_params(g, len(self.channels), self.acquisition)
             if self.augment == "loader":
                 batch = {k: v[None] for k, v in params.items()}
                 xb, yb = apply_augment(x[None], y[None], batch)

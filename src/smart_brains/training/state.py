@@ -113,5 +113,3 @@ def restore(
     if state.epoch_done:  # the checkpoint closed its epoch: continue with the next one
         state = state.next_epoch()
     return state
-
-

@@ -10,15 +10,9 @@ from torch import nn
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import open_case
 from smart_brains.data.labels import REGIONS, labels_to_regions
+from smart_brains.devices import autocast_dtype
 from smart_brains.evaluation.metrics import dice
 from smart_brains.inference.sliding_window import member_probabilities
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None: full fp32)."""
-    if precision == "auto":
-        return torch.bfloat16 if device.type == "cuda" else None
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 @torch.no_grad()
@@ -31,7 +25,7 @@ def validate(
 ) -> dict[str, float]:
     """Mean per-region Dice over ``case_ids``, full prepared volumes by sliding window."""
     scores: dict[str, list[float]] = {r: [] for r in REGIONS}
-    dtype = autocast_dtype(cfg.precision, device)
+    dtype = autocast_dtype(cfg.precision, device, cpu_bf16=False)
     for case_id in case_ids:
         case = open_case(cfg.cache, case_id)
         image = np.asarray(case.image[channels], dtype=np.float32)
@@ -43,8 +37,6 @@ def validate(
         for i, region in enumerate(REGIONS):
             scores[region].append(dice(pred[i], ref[i]))
     return {r: float(np.mean(v)) for r, v in scores.items()}
-
-
 
 
 @torch.no_grad()
