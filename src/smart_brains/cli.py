@@ -301,8 +301,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         .round(3)
         .to_string()
     )
-    print("\nHeld-out gliomas graded from their predicted segmentations:")
-    print(result.grades.round(3).to_string())
+    if len(result.grades):
+        print("\nHeld-out gliomas graded from their predicted segmentations:")
+        print(result.grades.round(3).to_string())
+    else:
+        print("\nNo glioma among the held-out cases (metastases and meningiomas have no grade).")
     print(f"\ntime (s): {result.seconds}, total {sum(result.seconds.values()):.0f}")
     print(f"data: {result.out / 'data'}\nrun: {result.run}\npredictions: {result.predictions}")
     print(f"scores: {result.scores_csv}\nreport: {result.report} (open it in a browser)")
