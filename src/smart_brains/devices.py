@@ -27,9 +27,10 @@ def autocast_dtype(
 
     ``auto``: bfloat16 on a GPU, and (``cpu_bf16``) on a CPU with bfloat16 instructions
     (AVX512-BF16 or AMX, by oneDNN's own check), where prediction is about twice as fast; else
-    float32. Training passes ``cpu_bf16=False``: resuming a bf16 run on this CPU gave NaN
-    losses (found by the SIGKILL resume test, not yet understood), so CPU training is float32
-    unless ``--precision bf16`` asks for it."""
+    float32. Training passes ``cpu_bf16=False``: on this CPU, bf16 training with channels-last
+    under ``--deterministic`` gave NaN losses from the first step (found by the SIGKILL resume
+    test; without either of the two it trains), so CPU training is float32 unless
+    ``--precision bf16`` asks for it."""
     if precision != "auto":
         return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     if device.type == "cuda":
