@@ -75,8 +75,9 @@ def cohorts(
     return dev, test, work / "dev-cache", work / "test-cache"
 
 
-def train_and_score(args, name: str, seed: int, paths) -> tuple[pd.DataFrame, dict]:
-    """Train one model for the budget; per-case Dice on validation and test cases."""
+def train_and_score(args, name: str, seed: int, paths) -> pd.DataFrame:
+    """Train one model for the budget (or, with ``--reuse-runs``, take the run already trained
+    in the work folder); per-case Dice on validation and test cases."""
     dev, test, dev_cache, _ = paths
     model, _, variant = name.partition("@")
     cfg = TrainConfig(
@@ -86,16 +87,17 @@ def train_and_score(args, name: str, seed: int, paths) -> tuple[pd.DataFrame, di
         patch_size_vox=(args.patch,) * 3, batch_size=args.batch,
         optimizer=args.optimizer, lr=args.lr, precision="bf16",
     ).validate()  # fmt: skip
-    started = time.perf_counter()
-    run = fit(cfg, resume=False, progress=False)
-    seconds = time.perf_counter() - started
-    metrics = pd.read_csv(run.root / "metrics.csv")
-    steps = int(metrics["step"].max()) if "step" in metrics else len(metrics) * 50
+    root = Path(cfg.runs_dir) / cfg.name
+    if not (args.reuse_runs and (root / "checkpoints" / "last.pt").is_file()):
+        root = fit(cfg, resume=False, progress=False).root
+    metrics = pd.read_csv(root / "metrics.csv")
+    steps = len(metrics) * cfg.steps_per_epoch
+    seconds = float(metrics["train_seconds"].max())
     splits = load_splits(dev_cache / "splits.json")
     rows = []
     for split, data, ids in (("val", dev, splits["val"]), ("test", test, None)):
         out = args.work / "predictions" / cfg.name / split
-        predict(run.root, data, out, device=args.device, case_ids=ids, progress=False,
+        predict(root, data, out, device=args.device, case_ids=ids, progress=False,
                 options=PredictOptions(overwrite=True))  # fmt: skip
         scores = evaluate(out, data, case_ids=ids).scores
         for r in scores.itertuples():
@@ -202,6 +204,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse", type=Path, help="per-case CSV of an earlier run: keep its other models' rows"
     )
+    parser.add_argument(
+        "--reuse-runs", action="store_true",
+        help="score runs already trained in --work instead of training them again (for "
+        "example after adding test cases with a larger --n-test)",
+    )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="do not append to RESULTS*.md")
     args = parser.parse_args()
     started = time.perf_counter()
