@@ -76,11 +76,16 @@ def _nilearn_mni2009a() -> Path:
 
 
 def _case_files(folder: Path) -> tuple[Path, Path | None]:
-    t1 = sorted(folder.glob("*_t1.nii*")) + sorted(folder.glob("*-t1n.nii*"))
-    if not t1:
-        raise DataError(f"{folder}: no T1 file (*_t1.nii.gz or *-t1n.nii.gz); give a case folder")
-    seg = sorted(folder.glob("*_seg.nii*")) + sorted(folder.glob("*-seg.nii*"))
-    return t1[0], (seg[0] if seg else None)
+    """The T1 file and reference segmentation (or None) of a case folder, in any layout."""
+    from smart_brains.data.discovery import discover
+
+    cases = discover(folder)
+    if len(cases) != 1:
+        raise DataError(f"{folder}: {len(cases)} cases found; give the folder of one case")
+    case = cases[0]
+    if case.images[0].channel is not None:
+        raise DataError(f"{folder}: a 4D image; give a case folder with a 3D T1 file")
+    return case.images[0].path, case.seg
 
 
 @lru_cache(maxsize=4)
