@@ -11,6 +11,7 @@ paired, seeds kept together: the case is the unit that generalises).
 
     python benchmarks/ablation.py                                    # CPU, tiny presets
     python benchmarks/ablation.py --device cuda --preset base --budget-s 40 --patch 128
+    python benchmarks/ablation.py --tables CSV --test-from BraTS2021_90016  # tables only
 
 Models (``--models``, ``NAME@nnunet-aug`` trains NAME without the per-channel acquisition
 augmentation): multiscale, singlescale (multiscale with every dilation 1: same parameters and FLOPs),
@@ -139,6 +140,13 @@ def paired_bootstrap(
     return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def test_cases_from(scores: pd.DataFrame, first: str | None) -> pd.DataFrame:
+    """``scores`` without the test cases whose id sorts before ``first`` (None: all kept)."""
+    if first is None:
+        return scores
+    return scores[(scores.split != "test") | (scores.case_id >= first)]
+
+
 def tables(scores: pd.DataFrame, reference: str = "multiscale") -> list[str]:
     """Markdown tables: per model mean Dice (val, test per region), and the paired intervals."""
     test = scores[scores.split == "test"]
@@ -210,7 +218,19 @@ def main() -> None:
         "example after adding test cases with a larger --n-test)",
     )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="do not append to RESULTS*.md")
+    parser.add_argument(
+        "--tables", type=Path, metavar="CSV",
+        help="print the tables of an earlier run's per-case CSV and stop (nothing trained)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--test-from", metavar="CASE_ID",
+        help="with --tables: only test cases from this id on (a replication on cases added "
+        "after the earlier decisions)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.tables:
+        print("\n".join(tables(test_cases_from(pd.read_csv(args.tables), args.test_from))))
+        return
     started = time.perf_counter()
     paths = cohorts(args.work, args.n_dev, args.n_test, args.spacing, seed=0)
     splits = load_splits(paths[2] / "splits.json")

@@ -38,7 +38,8 @@ REAL_CASE = HERE.parents[1] / "shared" / "data" / "real-case" / "TCGA-FG-6692"
 
 
 def make_run(folder: Path, model: str, preset: str) -> Path:
-    """A run folder (config.yaml, checkpoints/last.pt) with fresh weights."""
+    """A run folder (config.yaml, checkpoints/last.pt) with fresh weights and, as after
+    training, an AdamW state."""
     import torch
 
     from smart_brains.config import TrainConfig, config_to_dict, save_config
@@ -53,7 +54,13 @@ def make_run(folder: Path, model: str, preset: str) -> Path:
     run.checkpoints.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run.config)
     net = build_model(model, preset, len(cfg.modalities), cfg.out_channels)
-    save_checkpoint(run.last, {"config": config_to_dict(cfg), "model": net.state_dict()})
+    # a trained run's checkpoint also holds the optimiser's state (AdamW: two moments per weight)
+    optimizer = torch.optim.AdamW(net.parameters())
+    for p in net.parameters():
+        p.grad = torch.zeros_like(p)
+    optimizer.step()
+    save_checkpoint(run.last, {"config": config_to_dict(cfg), "model": net.state_dict(),
+                               "optimizer": optimizer.state_dict()})  # fmt: skip
     return run.root
 
 
@@ -106,6 +113,34 @@ def warm(src: Path, case: Path, run: Path, device: str, tta: str, n: int) -> dic
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def load_one(run: str, device: str) -> float:
+    """In this process: seconds to load ``run`` for prediction (imports not counted)."""
+    from smart_brains.inference.predict import Predictor
+
+    started = time.perf_counter()
+    Predictor.from_checkpoints([run], device)
+    return time.perf_counter() - started
+
+
+def print_load_times(versions: dict[str, Path], run: Path, device: str, repeats: int) -> None:
+    """Median (min-max) seconds of ``load_one`` per version, fresh processes, alternating."""
+    times: dict[str, list[float]] = {label: [] for label in versions}
+    spec = json.dumps([str(run), device])
+    for _ in range(repeats):
+        for label, src in versions.items():
+            env = {**os.environ, "PYTHONPATH": _path(src)}
+            done = subprocess.run([sys.executable, __file__, "--load-one", spec], env=env,
+                                  check=True, capture_output=True, text=True)  # fmt: skip
+            times[label].append(json.loads(done.stdout.splitlines()[-1]))
+    size = sum(p.stat().st_size for p in run.rglob("*.pt")) / 1e6
+    print(f"loading the run ({size:.0f} MB checkpoint), {repeats} fresh processes each:")
+    reference = statistics.median(times["this version"])
+    for label, values in times.items():
+        median = statistics.median(values)
+        print(f"  {label}: {median:.3f} s ({min(values):.3f}-{max(values):.3f}), "
+              f"ratio to this version {median / reference:.2f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -122,10 +157,18 @@ def main() -> None:
         action="store_true",
         help="also print a cProfile of one cold run (this version)",
     )
+    parser.add_argument(
+        "--load-only", action="store_true",
+        help="time only loading the run (checkpoint read, network built) in a fresh process",
+    )  # fmt: skip
     parser.add_argument("--warm-one", help=argparse.SUPPRESS)
+    parser.add_argument("--load-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_one:
         print(json.dumps(warm_one(*json.loads(args.warm_one))))
+        return
+    if args.load_one:
+        print(json.dumps(load_one(*json.loads(args.load_one))))
         return
     sys.path.insert(0, str(SRC))
     work = Path(tempfile.mkdtemp(prefix="smart-brains-latency-"))
@@ -140,6 +183,9 @@ def main() -> None:
     versions = {"this version": SRC}
     if args.baseline_src:
         versions["baseline"] = Path(args.baseline_src)
+    if args.load_only:
+        print_load_times(versions, run, args.device, args.repeats)
+        return
     rows = {}
     for _ in range(args.repeats):
         for tta in ("none", "8"):

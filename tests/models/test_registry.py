@@ -15,11 +15,14 @@ def test_any_size_and_modality_subset(name, size, channels, out):
     assert y.shape == (1, out, *size)
 
 
-def test_multiscale_deep_supervision_outputs_in_training_only():
-    model = build_model("multiscale", "tiny", 4, 3).train()
+@pytest.mark.parametrize("name", ["multiscale", "plainconvunet"])
+def test_deep_supervision_outputs_in_training_only(name):
+    """nnU-Net's network trains with deep supervision as nnU-Net does, as ours does."""
+    model = build_model(name, "tiny", 4, 3).train()
     outputs = model(torch.zeros(2, 4, 24, 20, 17))
     assert [tuple(o.shape[2:]) for o in outputs] == [(24, 20, 17), (12, 10, 9), (6, 5, 5)]
     assert model.eval()(torch.zeros(1, 4, 24, 20, 17)).shape == (1, 3, 24, 20, 17)
+    assert isinstance(model.train()(torch.zeros(1, 4, 16, 16, 16)), list)
 
 
 def test_registry_lists_and_rejects():

@@ -16,6 +16,18 @@ def test_round_trip_and_version(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["last.pt"]  # no temporary left
 
 
+def test_mapped_load_reads_every_format(tmp_path):
+    """Prediction maps checkpoints (weights read on use); a legacy-format file is read whole."""
+    for legacy in (False, True):
+        path = tmp_path / f"legacy{legacy}.pt"
+        torch.save({"model": {"w": torch.arange(3.0)}}, path,
+                   _use_new_zipfile_serialization=not legacy)  # fmt: skip
+        assert torch.equal(load_checkpoint(path, mmap=True)["model"]["w"], torch.arange(3.0))
+    with pytest.raises(DataError, match="not a readable"):
+        (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+        load_checkpoint(tmp_path / "junk.pt", mmap=True)
+
+
 class Evil:
     def __reduce__(self):
         return (print, ("pwned",))

@@ -154,7 +154,7 @@ class Predictor:
             if not path.is_file():
                 raise DataError(f"{given}: checkpoint not found; pass a run folder or a .pt file")
             files.append(path)
-            states.append(load_checkpoint(path))
+            states.append(load_checkpoint(path, mmap=True))  # weights only are read
         cfgs = [config_from_dict(state["config"]) for state in states]
         for path, cfg in zip(files[1:], cfgs[1:]):
             if (cfg.modalities, cfg.output, cfg.case_output) != (

@@ -53,19 +53,35 @@ def build_model(
 
 class PadToDivisor(nn.Module):
     """Zero-pads (B, C, X, Y, Z) inputs up to multiples of ``divisor`` and crops the output
-    back, so a network with down-sampling takes any input size."""
+    back, so a network with down-sampling takes any input size. A list of deep-supervision
+    outputs [full, 1/2, 1/4, ...] is cropped level by level (level i to ceil(size / 2^i))."""
 
     def __init__(self, net: nn.Module, divisor: int) -> None:
         super().__init__()
         self.net, self.divisor = net, divisor
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
         size = x.shape[2:]
         pad = [(-n) % self.divisor for n in size]
         if not any(pad):
             return self.net(x)
         y = self.net(F.pad(x, [p for n in reversed(pad) for p in (0, n)]))
-        return y[(slice(None), slice(None), *(slice(0, n) for n in size))]
+        if isinstance(y, torch.Tensor):
+            return y[(slice(None), slice(None), *(slice(0, n) for n in size))]
+        return [
+            level[(slice(None), slice(None), *(slice(0, -(-n // 2**i)) for n in size))]
+            for i, level in enumerate(y)
+        ]
+
+
+class DeepSupervisionInTraining(PadToDivisor):
+    """nnU-Net's PlainConvUNet as nnU-Net trains it: every decoder stage's output in training
+    ([full, 1/2, ...], for the deep-supervision loss), the full-resolution output alone in
+    eval. The flag lives in the decoder, so the state dict is the network's own."""
+
+    def train(self, mode: bool = True) -> DeepSupervisionInTraining:
+        self.net.decoder.deep_supervision = mode
+        return super().train(mode)
 
 
 @register_model("multiscale")
@@ -150,7 +166,8 @@ def nnunet_plain_conv_unet(preset: str, in_channels: int, out_channels: int) -> 
 
     base: 6 stages, 32..320 features, 3^3 kernels, strides 1,2,2,2,2,2, two convs per stage,
     instance norm, leaky ReLU (nnU-Net's plans for a 128^3 patch); tiny: 4 stages, 8..64.
-    Trained here without deep supervision. Install with
+    Deep supervision in training as nnU-Net's (every decoder output; nnU-Net gives the
+    coarsest one weight 0, here it keeps 1/2^i, so that DDP sees every parameter used). Install with
     ``pip install --no-deps dynamic-network-architectures einops``.
     """
     try:
@@ -179,6 +196,6 @@ def nnunet_plain_conv_unet(preset: str, in_channels: int, out_channels: int) -> 
         norm_op_kwargs={"eps": 1e-5, "affine": True},
         nonlin=LeakyReLU,
         nonlin_kwargs={"inplace": True},
-        deep_supervision=False,
+        deep_supervision=True,
     )
-    return PadToDivisor(net, 2 ** (n - 1))
+    return DeepSupervisionInTraining(net, 2 ** (n - 1)).train()

@@ -30,14 +30,22 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         ) from None
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint safely; DataError if missing or unreadable."""
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False
+) -> dict[str, Any]:
+    """Load a checkpoint safely; DataError if missing or unreadable.
+
+    ``mmap``: tensors are mapped from the file and read when first used, so a prediction that
+    needs only the weights never reads the optimiser's state (twice their size with AdamW).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: checkpoint not found; train first or pass --model RUN_DIR")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:
+        if mmap:  # a file torch cannot map (saved in the legacy format): read it whole
+            return load_checkpoint(path, map_location)
         raise DataError(
             f"{path}: not a readable smart-brains checkpoint ({type(exc).__name__})"
         ) from None
