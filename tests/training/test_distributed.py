@@ -79,3 +79,16 @@ def test_two_gloo_ranks_match_one_process_with_the_combined_batch(cache, tmp_pat
         not (runs / "ddp" / "tensorboard").exists()
         or len(list((runs / "ddp" / "tensorboard").iterdir())) == 1
     )
+
+
+def test_ddp_trains_without_deep_supervision(cache, tmp_path):
+    """The coarse heads then get no gradient; DDP must be told, or the second step fails."""
+    config = tmp_path / "no-ds.yaml"
+    config.write_text("deep_supervision: false\n")
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    train = ["-m", "smart_brains", "train", str(cache), "--config", str(config), "--name", "ddp",
+             "--runs-dir", str(tmp_path / "runs"), "--batch-size", "1", *COMMON]  # fmt: skip
+    result = subprocess.run([*launch, *train], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = load_checkpoint(tmp_path / "runs" / "ddp" / "checkpoints" / "last.pt")
+    assert state["state"]["global_step"] == 4

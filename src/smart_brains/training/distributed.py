@@ -68,14 +68,19 @@ def rank_indices(step: int, batch: int, info: DistInfo) -> list[int]:
     return list(range(start, start + batch))
 
 
-def wrap(model: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
-    """DDP-wrap ``model`` when distributed (gradients are all-reduced in backward)."""
+def wrap(
+    model: nn.Module, info: DistInfo, device: torch.device, all_used: bool = True
+) -> nn.Module:
+    """DDP-wrap ``model`` when distributed (gradients are all-reduced in backward).
+
+    ``all_used`` False: some parameters get no gradient in a step (deep-supervision heads of a
+    run trained without deep supervision), which DDP must then look for in every step."""
     if not info.enabled:
         return model
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=not all_used)
 
 
 def _scalar(value: float, info: DistInfo) -> torch.Tensor:

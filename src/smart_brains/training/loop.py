@@ -171,7 +171,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     state = TrainState()
     if resume and run.last.exists():
         state = restore(run, cfg, model, optimizer, scheduler, scaler)
-    forward = distributed.wrap(model, info, device)
+    forward = distributed.wrap(model, info, device, all_used=cfg.deep_supervision)
     forward = torch.compile(forward) if cfg.compile else forward
 
     augment_on = (
