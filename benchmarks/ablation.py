@@ -168,6 +168,8 @@ def tables(scores: pd.DataFrame, reference: str = "multiscale") -> list[str]:
         )
     intensity = test[test.model.str.startswith("intensity-only")]
     floor = intensity.groupby(["model", "region"])["dice"].mean().groupby("region").max()
+    if reference not in order:  # nothing to pair with (--models without it, no --reuse)
+        return lines
     lines += ["", f"{reference} minus each rival, test cases (per case: mean of regions and seeds):", "",
               "| rival | difference | 95 % interval | cases where " + reference + " is better | every region above the intensity-only floor? |",
               "|---|---|---|---|---|"]  # fmt: skip
