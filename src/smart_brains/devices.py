@@ -27,9 +27,9 @@ def autocast_dtype(
 
     ``auto``: bfloat16 on a GPU, and (``cpu_bf16``) on a CPU with bfloat16 instructions
     (AVX512-BF16 or AMX, by oneDNN's own check), where prediction is about twice as fast; else
-    float32. Training passes ``cpu_bf16=False``: on this CPU, bf16 training with channels-last
-    under ``--deterministic`` gave NaN losses from the first step (found by the SIGKILL resume
-    test; without either of the two it trains), so CPU training is float32 unless
+    float32. Training passes ``cpu_bf16=False``: on this CPU, bf16 training now and then gives
+    one step non-finite gradients (3 of 8 short runs went NaN before the trainer skipped such
+    steps; with or without ``--deterministic``), so CPU training is float32 unless
     ``--precision bf16`` asks for it."""
     if precision != "auto":
         return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

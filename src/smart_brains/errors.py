@@ -11,3 +11,7 @@ class SmartBrainsError(Exception):
 
 class DataError(SmartBrainsError):
     """A dataset, case or file that cannot be used as it is."""
+
+
+class TrainingError(SmartBrainsError):
+    """Training that cannot go on as configured (it diverged)."""

@@ -89,3 +89,51 @@ def test_overfits_one_case(tmp_path):
         predictor.models[0], predictor.cfg, ["BraTS2021_00000"], [0, 1, 2, 3], torch.device("cpu")
     )
     assert scores["WT"] > 0.9, scores
+
+
+class _NaNAt(torch.nn.Module):
+    """The real loss, made NaN at the given calls (0-based): NaN gradients for those steps."""
+
+    def __init__(self, loss: torch.nn.Module, calls) -> None:
+        super().__init__()
+        self.loss, self.calls, self.n = loss, calls, 0
+
+    def forward(self, outputs, target):
+        value = self.loss(outputs, target)
+        self.n += 1
+        return value * float("nan") if (self.n - 1) in self.calls else value
+
+
+def _nan_loss(monkeypatch, calls):
+    import smart_brains.training.loop as loop
+
+    real = loop.build_loss
+    monkeypatch.setattr(loop, "build_loss", lambda name: _NaNAt(real(name), calls))
+
+
+def test_a_step_with_non_finite_gradients_is_skipped(cache, tmp_path, monkeypatch, capsys):
+    """One NaN gradient must not turn every weight into NaN (bf16 on a CPU can produce one)."""
+    _nan_loss(monkeypatch, {2})
+    cfg = TrainConfig(cache=str(cache), name="skip", runs_dir=str(tmp_path), epochs=1,
+                      steps_per_epoch=5, batch_size=1, patch_size_vox=(16, 16, 16),
+                      device="cpu", val_every=10**6).validate()  # fmt: skip
+    run = fit(cfg, resume=False, progress=False)
+    assert "step 3: non-finite gradients, update skipped" in capsys.readouterr().out
+    weights = load_checkpoint(run.last)["model"]
+    assert all(torch.isfinite(w).all() for w in weights.values())
+    loss = float((run.root / "metrics.csv").read_text().splitlines()[1].split(",")[1])
+    assert loss == loss and loss > 0  # the mean of the 4 updated steps, not NaN
+
+
+def test_training_that_diverges_stops_with_one_line(cache, tmp_path, monkeypatch, capsys):
+    _nan_loss(monkeypatch, range(10**6))
+    args = ["train", str(cache), "--name", "nan", "--runs-dir", str(tmp_path), "--epochs", "1",
+            "--steps-per-epoch", "25", "--batch-size", "1", "--patch-size", "16",
+            "--device", "cpu"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "training diverged (20 steps in a row" in err[0], err
+    assert "nothing was saved: train it again with a lower --lr" in err[0]
+    assert not (tmp_path / "nan" / "checkpoints" / "last.pt").exists()
+    assert main(args) == 2  # the name is free again: the same run diverges again
+    assert "training diverged" in capsys.readouterr().err

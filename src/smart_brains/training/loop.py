@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from smart_brains.data.cache import channel_indices, read_index
 from smart_brains.data.labels import REGIONS
 from smart_brains.data.splits import load_splits, training_split
 from smart_brains.devices import autocast_dtype, resolve_device
-from smart_brains.errors import DataError
+from smart_brains.errors import DataError, TrainingError
 from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
 from smart_brains.training import distributed
@@ -189,6 +190,7 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     class_loss = CaseClassLoss(case_output.weight) if case_output else None
     writer = _tensorboard(run) if main else None
     budget_hit = False
+    skipped_in_a_row = 0
     while state.epoch < cfg.epochs and not budget_hit:
         epoch = state.epoch
         if not state.epoch_done:
@@ -225,16 +227,26 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                         loss = loss + class_loss(class_logits, case_class)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                scaler.step(optimizer)
+                norm = nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                # fp16's scaler skips non-finite steps itself; without it, one NaN gradient
+                # would make every weight NaN (DDP's norm is of the all-reduced gradients, so
+                # every rank decides alike)
+                updated = scaler.is_enabled() or bool(torch.isfinite(norm))
+                if updated:
+                    scaler.step(optimizer)
+                    skipped_in_a_row = 0
+                else:
+                    skipped_in_a_row = _skip_step(run, state, skipped_in_a_row, main)
                 scaler.update()
                 clock.seconds = state.train_seconds + time.perf_counter() - started
-                scheduler.step()
+                with warnings.catch_warnings():  # the schedule counts skipped steps too
+                    warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+                    scheduler.step()
                 value = distributed.mean_over_ranks(float(loss.detach()), info)
-                state.loss_sum += value
+                state.loss_sum += value if updated else 0.0
                 state.step_in_epoch += 1
                 state.global_step += 1
-                bar.set_postfix(loss=f"{state.loss_sum / state.step_in_epoch:.3f}")
+                bar.set_postfix(loss=f"{_mean_loss(state):.3f}")
                 if writer is not None:
                     writer.add_scalar("train/loss", value, state.global_step)
                     writer.add_scalar(
@@ -282,6 +294,37 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
     return run
 
 
+MAX_SKIPPED_IN_A_ROW = 20  # non-finite steps in a row before training stops
+
+
+def _skip_step(run: RunDir, state: TrainState, in_a_row: int, main: bool) -> int:
+    """Count a step whose gradients were not finite (its update skipped); TrainingError once
+    ``MAX_SKIPPED_IN_A_ROW`` came in a row. Returns the new count in a row."""
+    state.skipped_in_epoch += 1
+    if main:
+        tqdm.write(f"step {state.global_step + 1}: non-finite gradients, update skipped")
+    if in_a_row + 1 >= MAX_SKIPPED_IN_A_ROW:
+        then = (
+            "its last checkpoint is kept: --resume it with a lower --lr"
+            if run.last.exists()
+            else "nothing was saved: train it again with a lower --lr"
+        )
+        raise TrainingError(
+            f"{run.root}: training diverged ({MAX_SKIPPED_IN_A_ROW} steps in a row with "
+            f"non-finite gradients, up to step {state.global_step + 1}); {then}, or in "
+            "--precision fp32"
+        )
+    return in_a_row + 1
+
+
+def _mean_loss(state: TrainState) -> float:
+    """Mean training loss of the epoch's updated steps (NaN if every step was skipped)."""
+    updated = state.step_in_epoch - state.skipped_in_epoch
+    if updated:
+        return state.loss_sum / updated
+    return float("nan") if state.skipped_in_epoch else 0.0
+
+
 def _end_epoch(
     cfg: TrainConfig,
     run: RunDir,
@@ -298,7 +341,7 @@ def _end_epoch(
     epoch = state.epoch
     row: dict[str, Any] = {
         "epoch": epoch + 1,
-        "train_loss": round(state.loss_sum / max(state.step_in_epoch, 1), 5),
+        "train_loss": round(_mean_loss(state), 5),
         "lr": optimizer.param_groups[0]["lr"],
         "train_seconds": round(state.train_seconds, 1),
     }

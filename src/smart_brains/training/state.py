@@ -40,7 +40,8 @@ class TrainState:
     epoch: int = 0  # current epoch (0-based)
     step_in_epoch: int = 0  # optimiser steps done in ``epoch``
     global_step: int = 0
-    loss_sum: float = 0.0  # training loss summed over the steps of ``epoch`` so far
+    loss_sum: float = 0.0  # training loss summed over the updated steps of ``epoch`` so far
+    skipped_in_epoch: int = 0  # steps of ``epoch`` whose update was skipped (non-finite)
     epoch_done: bool = False  # validation and metrics of ``epoch`` written
     best_metric: float = -1.0
     train_seconds: float = 0.0
