@@ -105,12 +105,18 @@ def warm_one(case: str, run: str, device: str, tta: str, n: int) -> dict:
     return {"per_case": (stamps[-1] - stamps[0]) / 1e9 / (n - 1), "wall": wall}
 
 
-def warm(src: Path, case: Path, run: Path, device: str, tta: str, n: int) -> dict:
+def _fresh_process(src: Path, flag: str, *args):
+    """Run this script with ``flag`` (``--warm-one``, ``--load-one``) and ``args`` (JSON
+    values) in a fresh process whose ``smart_brains`` comes from ``src``; the JSON value it
+    prints last."""
     env = {**os.environ, "PYTHONPATH": _path(src)}
-    spec = json.dumps([str(case), str(run), device, tta, n])
-    done = subprocess.run([sys.executable, __file__, "--warm-one", spec], env=env, check=True,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run([sys.executable, __file__, flag, json.dumps(list(args))],
+                          env=env, check=True, capture_output=True, text=True)  # fmt: skip
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def warm(src: Path, case: Path, run: Path, device: str, tta: str, n: int) -> dict:
+    return _fresh_process(src, "--warm-one", str(case), str(run), device, tta, n)
 
 
 def load_one(run: str, device: str) -> float:
@@ -125,13 +131,9 @@ def load_one(run: str, device: str) -> float:
 def print_load_times(versions: dict[str, Path], run: Path, device: str, repeats: int) -> None:
     """Median (min-max) seconds of ``load_one`` per version, fresh processes, alternating."""
     times: dict[str, list[float]] = {label: [] for label in versions}
-    spec = json.dumps([str(run), device])
     for _ in range(repeats):
         for label, src in versions.items():
-            env = {**os.environ, "PYTHONPATH": _path(src)}
-            done = subprocess.run([sys.executable, __file__, "--load-one", spec], env=env,
-                                  check=True, capture_output=True, text=True)  # fmt: skip
-            times[label].append(json.loads(done.stdout.splitlines()[-1]))
+            times[label].append(_fresh_process(src, "--load-one", str(run), device))
     size = sum(p.stat().st_size for p in run.rglob("*.pt")) / 1e6
     print(f"loading the run ({size:.0f} MB checkpoint), {repeats} fresh processes each:")
     reference = statistics.median(times["this version"])

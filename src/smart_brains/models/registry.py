@@ -84,28 +84,32 @@ class DeepSupervisionInTraining(PadToDivisor):
         return super().train(mode)
 
 
+def _multiscale(preset: str, in_channels: int, out_channels: int, n_classes: int = 0, **changes):
+    """``MultiScaleUNet`` at ``preset``, with ``changes`` to its spec (the ablation's variants)."""
+    from dataclasses import replace
+
+    from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
+    from smart_brains.models.multiscale import MultiScaleUNet
+
+    spec = replace(MULTISCALE_PRESETS[preset], **changes)
+    return MultiScaleUNet(in_channels, out_channels, spec, n_classes)
+
+
 @register_model("multiscale")
 def multiscale(preset: str, in_channels: int, out_channels: int, n_classes: int = 0) -> nn.Module:
     """Our multiscale residual U-Net (``multiscale.py``) with deep supervision and, with
     ``n_classes``, a case-class head."""
-    from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
-    from smart_brains.models.multiscale import MultiScaleUNet
-
-    return MultiScaleUNet(in_channels, out_channels, MULTISCALE_PRESETS[preset], n_classes)
+    return _multiscale(preset, in_channels, out_channels, n_classes)
 
 
 @register_model("singlescale")
 def singlescale(preset: str, in_channels: int, out_channels: int) -> nn.Module:
     """The ablation twin of ``multiscale``: the same network with every dilation set to 1, so
     the same parameters and FLOPs and a smaller receptive field (375 -> 123 voxels for tiny)."""
-    from dataclasses import replace
-
     from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
-    from smart_brains.models.multiscale import MultiScaleUNet
 
-    spec = MULTISCALE_PRESETS[preset]
-    spec = replace(spec, dilations=tuple(tuple(1 for _ in d) for d in spec.dilations))
-    return MultiScaleUNet(in_channels, out_channels, spec)
+    ones = tuple(tuple(1 for _ in d) for d in MULTISCALE_PRESETS[preset].dilations)
+    return _multiscale(preset, in_channels, out_channels, dilations=ones)
 
 
 @register_model("multiscale-lite")
@@ -113,14 +117,7 @@ def multiscale_lite(preset: str, in_channels: int, out_channels: int) -> nn.Modu
     """A design candidate of the ablation: ``multiscale`` whose full-resolution skip is a 1^3
     conv instead of a 3^3 one (tiny: 6.3 instead of 9.8 GFLOPs per 128^3 forward; the same
     blocks and receptive field)."""
-    from dataclasses import replace
-
-    from smart_brains.models.multiscale import PRESETS as MULTISCALE_PRESETS
-    from smart_brains.models.multiscale import MultiScaleUNet
-
-    return MultiScaleUNet(
-        in_channels, out_channels, replace(MULTISCALE_PRESETS[preset], restore_kernel=1)
-    )
+    return _multiscale(preset, in_channels, out_channels, restore_kernel=1)
 
 
 @register_model("unet")

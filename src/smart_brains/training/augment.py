@@ -206,15 +206,15 @@ def _intensity(image: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
 def _per_channel_acquisition(x: torch.Tensor, p: dict[str, torch.Tensor], i: int) -> torch.Tensor:
     """Thick slices, bias field, scale and shift of each channel of one patch (C, X, Y, Z)."""
     size = x.shape[1:]
-    for c in range(len(x)):
-        zoom = float(p["slice_zoom"][i][c])
-        if zoom < 1:
-            axis = int(p["slice_axis"][i][c])
-            small = list(size)
-            small[axis] = max(1, int(round(size[axis] * zoom)))
-            down = F.interpolate(x[None, None, c], size=small, mode="trilinear")
-            x = x.clone()
-            x[c] = F.interpolate(down, size=size, mode="trilinear")[0, 0]
+    thick = [c for c in range(len(x)) if float(p["slice_zoom"][i][c]) < 1]
+    if thick:
+        x = x.clone()  # the caller's patch stays as it was
+    for c in thick:
+        axis = int(p["slice_axis"][i][c])
+        small = list(size)
+        small[axis] = max(1, int(round(size[axis] * float(p["slice_zoom"][i][c]))))
+        down = F.interpolate(x[None, None, c], size=small, mode="trilinear")
+        x[c] = F.interpolate(down, size=size, mode="trilinear")[0, 0]
     bias = p["bias"][i]
     if bool((bias != 0).any()):
         field = F.interpolate(

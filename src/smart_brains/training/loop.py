@@ -239,9 +239,12 @@ def _fit(cfg: TrainConfig, resume: bool, progress: bool, info: distributed.DistI
                     skipped_in_a_row = _skip_step(run, state, skipped_in_a_row, main)
                 scaler.update()
                 clock.seconds = state.train_seconds + time.perf_counter() - started
-                with warnings.catch_warnings():  # the schedule counts skipped steps too
-                    warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+                if updated:
                     scheduler.step()
+                else:  # the schedule counts a skipped step too (PyTorch warns if it came first)
+                    with warnings.catch_warnings():
+                        warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+                        scheduler.step()
                 value = distributed.mean_over_ranks(float(loss.detach()), info)
                 state.loss_sum += value if updated else 0.0
                 state.step_in_epoch += 1
