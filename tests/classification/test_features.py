@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from conftest import make_suffixed
-from smart_brains.classification.features import case_features, morphology_features
+from smart_brains.classification.features import (
+    case_features,
+    morphology_features,
+    radiomics_features,
+)
 from smart_brains.data.discovery import discover
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.errors import DataError
@@ -42,3 +46,20 @@ def test_a_prediction_on_another_grid_is_refused(tmp_path):
     nib.save(nib.Nifti1Image(np.zeros((5, 5, 5), np.uint8), np.eye(4)), str(tmp_path / "p.nii.gz"))
     with pytest.raises(DataError, match="p.nii.gz"):
         case_features(case, tmp_path / "p.nii.gz")
+
+
+def test_radiomics_values_match_what_the_voxels_say():
+    """First-order mean and maximum, and the voxel volume, against numpy on a known image; an
+    anisotropic spacing checks that X, Y, Z reach SimpleITK in the right order."""
+    rng = np.random.default_rng(0)
+    labels = np.zeros((20, 18, 16), np.uint8)
+    labels[4:14, 3:12, 2:10] = 2  # oedema
+    labels[7:10, 5:9, 4:7] = 1  # necrosis inside it
+    image = rng.normal(size=(1, *labels.shape)).astype(np.float32)
+    spacing = (1.0, 1.5, 2.0)
+    f = radiomics_features(image, labels, spacing, ("flair",))
+    ed = labels == 2
+    assert f["ED_flair_firstorder_Mean"] == pytest.approx(float(image[0][ed].mean()), rel=1e-5)
+    assert f["ED_flair_firstorder_Maximum"] == pytest.approx(float(image[0][ed].max()), rel=1e-5)
+    assert f["WT_shape_VoxelVolume"] == pytest.approx((labels > 0).sum() * 1.0 * 1.5 * 2.0)
+    assert f["NCR_shape_VoxelVolume"] == pytest.approx(3 * 4 * 3 * 3.0)

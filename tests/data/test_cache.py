@@ -106,6 +106,11 @@ def _complete(cache):
     return [p.name for p in cases.iterdir() if not p.name.startswith(".")]
 
 
+def _done(cache):
+    cases = cache / "cases"
+    return cases.is_dir() and any(not p.name.startswith(".") for p in cases.iterdir())
+
+
 def test_sigkill_mid_prepare_leaves_only_whole_cases(tmp_path):
     data = tmp_path / "data"
     for i in range(8):
@@ -117,12 +122,12 @@ def test_sigkill_mid_prepare_leaves_only_whole_cases(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 60
-    while time.time() < deadline and not (cache / "cases").exists():
+    while time.time() < deadline and not _done(cache):  # kill once the first case is in
         time.sleep(0.001)
-    time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    _complete(cache)  # whatever moment it died at, every visible case is whole
+    assert proc.wait() == -signal.SIGKILL, "prepare ended before the kill"
+    done = _complete(cache)  # every visible case is whole
+    assert 1 <= len(done) < 8, f"the kill did not land mid-run ({len(done)} of 8 cases done)"
     prepare(data, cache, progress=False)
     assert sorted(_complete(cache)) == [f"BraTS2021_{i:05d}" for i in range(8)]
     assert not [p for p in (cache / "cases").iterdir() if p.name.startswith(".")]

@@ -53,9 +53,15 @@ def test_blending_overlapping_windows_of_a_pointwise_model_is_exact():
 
 def test_an_image_smaller_than_the_window_is_padded_and_cropped_back():
     conv = nn.Conv3d(4, 3, 3, padding=1)
-    image = torch.rand(4, 10, 20, 12)
-    got = blended_logits(conv, image, (16, 16, 16), flips=flip_sets("3"))
-    assert got.shape == (4, 3, 10, 20, 12)
+    image = torch.rand(4, 10, 14, 12)  # one window: the values must be the whole image's
+    flips = flip_sets("3")
+    got = blended_logits(conv, image, (16, 16, 16), flips=flips)
+    assert got.shape == (4, 3, 10, 14, 12)
+    with torch.no_grad():  # zero padding beyond the image is what the conv's own padding sees
+        for member, axes in zip(got, flips):
+            dims = [d + 1 for d in axes]
+            expected = conv(image.flip(dims)[None])[0].flip(dims)
+            assert torch.allclose(member, expected, atol=1e-5), axes
 
 
 def test_matches_monai_sliding_window_closely():

@@ -49,5 +49,9 @@ def test_case_class_output():
         "HGG",
     )
     assert out.activate(torch.tensor([[0.0, 0.0]])).tolist() == [[0.5, 0.5]]
-    with pytest.raises(ValueError):
-        out.classes.index("PED")
+    # a class the run was not trained on is unknown to the head: ignored by the loss
+    assert out.encode("PED") == IGNORE
+    logits = torch.tensor([[2.0, -1.0], [0.0, 0.0]])
+    targets = torch.tensor([out.encode("PED"), out.encode("LGG")])
+    loss = torch.nn.functional.cross_entropy(logits, targets, ignore_index=IGNORE)
+    assert float(loss) == pytest.approx(float(np.log(2.0)))  # only the LGG case counts

@@ -2,6 +2,7 @@
 errors and every image decoded. Chromium comes from Debian's `chromium` package (`.ci/run`
 installs it); without it that part skips, unless $SMART_BRAINS_REQUIRE_CHROMIUM is set (CI)."""
 
+import csv
 import json
 import os
 import re
@@ -91,6 +92,12 @@ def test_report_is_one_self_contained_file(report):
     for raw in ("hd95_mm_q25", "lesion_dice_std", "dice_mean", "balanced_accuracy"):
         assert raw not in text  # plain headers, as a leaderboard reads
     assert 'href="evaluation/summary.csv"' in text
+    # the numbers shown are the evaluation's: WT's "mean ± sd" Dice against summary.csv
+    summary = {r["region"]: r for r in csv.DictReader((report.parent / "evaluation" / "summary.csv").open())}
+    for region in ("WT", "TC", "ET"):
+        row = summary[region]
+        shown = f"{float(row['dice_mean']):.3f} ± {float(row['dice_std'] or 0):.3f}"
+        assert re.search(rf"<td>{region}</td>\s*<td>\d+</td>\s*<td>{re.escape(shown)}</td>", text), shown
     for png in (
         "training_curves.png",
         "scores_boxplot.png",
