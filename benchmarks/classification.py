@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smart_brains.classification.classifiers import ClassifierConfig
 from smart_brains.classification.classify import fit_classifier, read_predictions
 from smart_brains.classification.features import feature_table
-from smart_brains.classification.models import ClassifierConfig
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.data.discovery import discover

@@ -35,8 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from smart_brains.data.cache import prepare
-    from smart_brains.demo import DemoConfig
     from smart_brains.synth.cohort import synth_cohort
+    from smart_brains.workflows.demo import DemoConfig
 
     work = Path(args.work)
     demo = DemoConfig()

@@ -26,8 +26,8 @@ from sklearn.linear_model import LogisticRegression
 from smart_brains.data.cache import open_case
 from smart_brains.data.labels import REGIONS, labels_to_regions
 from smart_brains.data.splits import load_splits
-from smart_brains.demo import DemoConfig, run_demo
 from smart_brains.evaluation.metrics import dice
+from smart_brains.workflows.demo import DemoConfig, run_demo
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 

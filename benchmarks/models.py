@@ -166,8 +166,8 @@ def main() -> None:
     ref = {s["model"]: s["s_per_step"] for s in steps}
 
     from smart_brains.data.cache import prepare
-    from smart_brains.demo import DemoConfig
     from smart_brains.synth.cohort import synth_cohort
+    from smart_brains.workflows.demo import DemoConfig
 
     work = Path(args.work)
     demo = DemoConfig()

@@ -67,7 +67,8 @@ def one(
 def evaluate_time(case_dir: Path) -> tuple[float, str]:
     """Seconds to score one case (all metrics, lesion-wise included) and what was scored."""
     from smart_brains.data.discovery import discover
-    from smart_brains.evaluation.evaluate import read_pair, score_labels
+    from smart_brains.data.segmentations import read_pair
+    from smart_brains.evaluation.evaluate import score_labels
     from smart_brains.evaluation.voxel_classification import confusion_matrix
 
     (case,) = discover(case_dir)

@@ -42,10 +42,10 @@ def make_run(folder: Path, model: str, preset: str) -> Path:
     training, an AdamW state."""
     import torch
 
+    from smart_brains.checkpoint import save_checkpoint
     from smart_brains.config import TrainConfig, config_to_dict, save_config
     from smart_brains.models.registry import build_model
     from smart_brains.paths import RunDir
-    from smart_brains.training.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     cfg = TrainConfig(cache=".", name="latency", runs_dir=str(folder), model=model,

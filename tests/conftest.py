@@ -136,7 +136,9 @@ def trained_run(synthetic_cache: Path) -> Path:
 def real_case() -> Path:
     """The real TCGA-FG-6692 case folder; the test skips, with the reason, when it is absent."""
     if not REAL_CASE.is_dir():
-        pytest.skip(f"real case not found at {REAL_CASE} (it lives in ../shared, outside the repository)")
+        pytest.skip(
+            f"real case not found at {REAL_CASE} (it lives in ../shared, outside the repository)"
+        )
     return REAL_CASE
 
 

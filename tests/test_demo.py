@@ -1,7 +1,7 @@
 """The newcomer's command, shrunk: synth -> prepare -> train -> tune post-processing -> predict
 -> classify -> evaluate -> report."""
 
-from smart_brains.demo import DemoConfig, run_demo
+from smart_brains.workflows.demo import DemoConfig, run_demo
 
 
 def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):

@@ -92,7 +92,9 @@ def test_train_predict_evaluate(workspace, capsys):
             a = np.isin(np.asarray(nib.load(str(pred / f"{case}.nii.gz")).dataobj), values)
             seg = workspace / "data" / case / f"{case}_seg.nii.gz"
             b = np.isin(np.asarray(nib.load(str(seg)).dataobj), values)
-            own.append(1.0 if not a.any() and not b.any() else 2 * (a & b).sum() / (a.sum() + b.sum()))
+            own.append(
+                1.0 if not a.any() and not b.any() else 2 * (a & b).sum() / (a.sum() + b.sum())
+            )
         assert float(summary[region]["dice_mean"]) == pytest.approx(np.mean(own), abs=1e-6)
     for name in (
         "summary.csv",

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from smart_brains.data.layouts import MODALITIES
+from smart_brains.devices import PRECISIONS
 from smart_brains.errors import DataError
 from smart_brains.models.outputs import (
     LOSSES,
@@ -17,10 +18,13 @@ from smart_brains.models.outputs import (
     SegmentationOutput,
     output_for_loss,
 )
+from smart_brains.models.registry import PRESETS, has_case_head
 from smart_brains.paths import write_text
 
 OPTIMIZERS = ("adamw", "sgd")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# where augmentation runs: the data-loader workers, the training device, or auto (the device
+# when it is a GPU, else the loader)
+AUGMENT_ON = ("auto", "device", "loader")
 # Patch and batch of each size preset when the config does not set them.
 PRESET_PATCH_BATCH: dict[str, tuple[tuple[int, int, int], int]] = {
     "tiny": ((48, 48, 48), 2),
@@ -73,7 +77,7 @@ class TrainConfig:
         class_target: train a case-class head jointly with the segmentation on this label
             column (``grade``, ``kind``...; empty: no head). Multiscale network only.
         labels: CSV of case labels for ``class_target`` (empty: the source dataset's
-            ``labels.csv`` or the labels its layout carries, see ``classification/labels.py``).
+            ``labels.csv`` or the labels its layout carries, see ``data/case_labels.py``).
         class_weight: weight of the case-class cross entropy beside the segmentation loss.
         classes: the head's classes, resolved from the labels when training starts (saved).
         fold: train on fold ``fold`` of the cache's ``splits.json`` (``prepare --folds K``) and
@@ -137,8 +141,6 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Return self with preset defaults filled in, or raise DataError naming the first
         invalid field."""
-        from smart_brains.models.registry import PRESETS
-
         if self.preset not in PRESETS:
             raise DataError(f"--preset {self.preset}: choose from {', '.join(PRESETS)}")
         patch, batch = PRESET_PATCH_BATCH[self.preset]
@@ -165,16 +167,25 @@ class TrainConfig:
             raise DataError(f"--lr {self.lr}: must be positive")
         if self.precision not in PRECISIONS:
             raise DataError(f"precision {self.precision}: choose from {', '.join(PRECISIONS)}")
-        if self.class_target and self.model != "multiscale":
+        if self.class_target and not has_case_head(self.model):
             raise DataError(
-                f"--class-target with --model {self.model}: the case-class head is part of the "
-                "multiscale network; use --model multiscale (or `smart-brains classify`)"
+                f"--target with --model {self.model}: that network has no case-class head; "
+                "use --model multiscale (or `smart-brains classify`)"
             )
         if self.class_weight < 0:
             raise DataError(f"class_weight {self.class_weight}: must be >= 0")
-        if self.augment_on not in ("auto", "device", "loader"):
-            raise DataError(f"augment_on {self.augment_on}: choose auto, device or loader")
+        if self.augment_on not in AUGMENT_ON:
+            raise DataError(f"augment_on {self.augment_on}: choose {', '.join(AUGMENT_ON)}")
         return self
+
+    def augment_place(self, device_type: str) -> str:
+        """Where this run augments on a ``device_type`` device: 'loader', 'device' or 'none'
+        (``training.patches.PatchDataset``'s ``augment``)."""
+        if not self.augment:
+            return "none"
+        if self.augment_on != "auto":
+            return self.augment_on
+        return "device" if device_type == "cuda" else "loader"
 
 
 def _coerce(cls: type, values: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,10 @@ import torch
 
 from smart_brains.errors import DataError
 
+# --precision: training takes fp16 too (with a gradient scaler); prediction auto, bf16, fp32
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PREDICT_PRECISIONS = ("auto", "bf16", "fp32")
+
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` (the GPU when PyTorch sees one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``;

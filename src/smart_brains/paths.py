@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +104,21 @@ class RunDir:
     def curves(self) -> Path:
         return self.root / "training_curves.png"
 
+    @property
+    def weights(self) -> Path:
+        """The checkpoint a prediction uses: ``best.pt``, or ``last.pt`` if never validated."""
+        return self.best if self.best.is_file() else self.last
+
     def create(self) -> RunDir:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def expand_runs(paths: Sequence[str | Path]) -> list[Path]:
+    """Each path as given, except a folder that is not a run but holds runs (``fold0/``,
+    ``fold1/``...: folders with a ``config.yaml``), which stands for all of them, sorted."""
+    out = []
+    for given in map(Path, paths):
+        runs = sorted(p.parent for p in given.glob("*/config.yaml")) if given.is_dir() else []
+        out.extend(runs if runs and not (given / "config.yaml").is_file() else [given])
+    return out

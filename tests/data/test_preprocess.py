@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from smart_brains.data.preprocess import brain_box, crop, normalise_case, uncrop, zscore_in_mask
+from smart_brains.data.preprocess import (
+    brain_box,
+    crop,
+    extract_patch,
+    normalise_case,
+    uncrop,
+    zscore_in_mask,
+)
 
 
 def test_brain_box_is_union_over_channels():
@@ -44,3 +51,12 @@ def test_normalise_case_crops_and_scores_each_modality():
     out, box = normalise_case(image)
     assert out.shape == (2, 4, 4, 4) and box == ((2, 6), (2, 6), (2, 6))
     assert np.allclose(out[0], out[1], atol=1e-5)  # intensity scale removed
+
+
+def test_extract_patch_pads_outside_the_volume():
+    volume = np.arange(4 * 5 * 6).reshape(1, 4, 5, 6).astype(np.float32) + 1
+    patch = extract_patch(volume, (-2, 3, 4), (4, 4, 4))
+    assert patch.shape == (1, 4, 4, 4)
+    assert (patch[:, :2] == 0).all()  # before the start of x
+    assert (patch[:, :, 2:] == 0).all()  # past the end of y (5 voxels, from 3)
+    assert np.array_equal(patch[0, 2:, :2, :2], volume[0, 0:2, 3:5, 4:6])

@@ -7,7 +7,7 @@ import pytest
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.metrics import roc_auc_score
 
-from smart_brains.classification.models import ClassifierConfig, cross_validate
+from smart_brains.classification.classifiers import ClassifierConfig, cross_validate
 from smart_brains.evaluation.classification import auc, binary_auc, brier, score_classes
 
 
@@ -98,7 +98,7 @@ def test_time_points_of_one_patient_stay_in_one_fold(monkeypatch):
     ids = [f"BraTS-GLI-{i // 2:05d}-{i % 2:03d}" for i in range(40)]
     features.index = truth.index = ids
     truth[:] = np.repeat(["HGG", "LGG"] * 10, 2)
-    import smart_brains.classification.models as models
+    import smart_brains.classification.classifiers as models
 
     seen = []
     original = models.StratifiedGroupKFold.split

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from smart_brains.data.discovery import discover
-from smart_brains.evaluation.evaluate import read_pair, score_labels
+from smart_brains.data.segmentations import read_pair
+from smart_brains.evaluation.evaluate import score_labels
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = Path(os.environ.get("BRATS_EVAL_PYTHON", REPO / ".venv-brats" / "bin" / "python"))

@@ -7,8 +7,8 @@ import torch
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.models.outputs import (
     IGNORE,
-    LABELS,
-    REGIONS,
+    LABEL_OUTPUT,
+    REGION_OUTPUT,
     CaseClassOutput,
     enforce_nesting,
     output_for_loss,
@@ -21,24 +21,26 @@ def test_nesting_caps_inner_regions_by_outer_ones():
     probs[:, 1, 0, 0] = [0.3, 0.9, 0.9]  # TC and ET outside WT: capped at 0.3 -> background
     nested = enforce_nesting(probs)
     assert np.all(nested[1] <= nested[0]) and np.all(nested[2] <= nested[1])
-    labels = REGIONS.decode(probs)
+    labels = REGION_OUTPUT.decode(probs)
     assert labels[0, 0, 0] == ED and labels[1, 0, 0] == 0
 
 
 def test_labels_target_is_argmax():
     probs = np.zeros((4, 1, 1, 2), np.float32)
     probs[3, 0, 0, 0] = probs[1, 0, 0, 1] = 1
-    assert LABELS.decode(probs).tolist() == [[[ET, NCR]]]
+    assert LABEL_OUTPUT.decode(probs).tolist() == [[[ET, NCR]]]
 
 
 def test_every_loss_names_one_output_and_encoding_matches_it():
     labels = np.array([[[0, 1, 2, 3]]], np.uint8)
-    assert output_for_loss("dice_bce") is REGIONS and output_for_loss("dice_ce") is LABELS
-    regions = REGIONS.encode(labels)
+    assert (
+        output_for_loss("dice_bce") is REGION_OUTPUT and output_for_loss("dice_ce") is LABEL_OUTPUT
+    )
+    regions = REGION_OUTPUT.encode(labels)
     assert regions.shape == (3, 1, 1, 4) and regions.dtype == torch.float32
     assert regions[:, 0, 0].tolist() == [[0, 1, 1, 1], [0, 1, 0, 1], [0, 0, 0, 1]]
-    assert LABELS.encode(labels).dtype == torch.int64
-    assert REGIONS.decode(REGIONS.encode(labels).numpy()).tolist() == labels.tolist()
+    assert LABEL_OUTPUT.encode(labels).dtype == torch.int64
+    assert REGION_OUTPUT.decode(REGION_OUTPUT.encode(labels).numpy()).tolist() == labels.tolist()
 
 
 def test_case_class_output():

@@ -34,9 +34,9 @@ def test_registry_lists_and_rejects():
 
 
 def test_model_info_counts_flops_and_fields():
-    from smart_brains.models.info import format_info, model_info
-
     from monai.networks.nets import UNet
+
+    from smart_brains.models.info import format_info, model_info
 
     # MONAI's UNet built here directly, with the settings the registry documents for tiny
     monai = UNet(3, 4, 3, channels=(8, 16, 32, 64), strides=(2, 2, 2), num_res_units=1,

@@ -76,7 +76,9 @@ def report(trained_run, classifier, tmp_path_factory):
     data = trained_run.parents[1] / "data"
     classes = out / "classes.csv"
     ids = sorted(p.name for p in data.iterdir() if p.is_dir())
-    classes.write_text("case_id,predicted,p_HGG,p_LGG\n" + "".join(f"{i},HGG,0.8,0.2\n" for i in ids))
+    classes.write_text(
+        "case_id,predicted,p_HGG,p_LGG\n" + "".join(f"{i},HGG,0.8,0.2\n" for i in ids)
+    )
     assert main(["report", str(trained_run), "--out", str(out), "--device", "cpu",
                  "--classifier", str(classifier), "--classes", str(classes)]) == 0  # fmt: skip
     return out / "report.html"
@@ -93,11 +95,16 @@ def test_report_is_one_self_contained_file(report):
         assert raw not in text  # plain headers, as a leaderboard reads
     assert 'href="evaluation/summary.csv"' in text
     # the numbers shown are the evaluation's: WT's "mean ± sd" Dice against summary.csv
-    summary = {r["region"]: r for r in csv.DictReader((report.parent / "evaluation" / "summary.csv").open())}
+    summary = {
+        r["region"]: r
+        for r in csv.DictReader((report.parent / "evaluation" / "summary.csv").open())
+    }
     for region in ("WT", "TC", "ET"):
         row = summary[region]
         shown = f"{float(row['dice_mean']):.3f} ± {float(row['dice_std'] or 0):.3f}"
-        assert re.search(rf"<td>{region}</td>\s*<td>\d+</td>\s*<td>{re.escape(shown)}</td>", text), shown
+        assert re.search(
+            rf"<td>{region}</td>\s*<td>\d+</td>\s*<td>{re.escape(shown)}</td>", text
+        ), shown
     for png in (
         "training_curves.png",
         "scores_boxplot.png",

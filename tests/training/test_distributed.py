@@ -6,8 +6,8 @@ import sys
 import pytest
 import torch
 
+from smart_brains.checkpoint import load_checkpoint
 from smart_brains.cli import main
-from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.distributed import DistInfo, rank_indices
 
 

@@ -6,11 +6,11 @@ import time
 import pytest
 import torch
 
+from smart_brains.checkpoint import load_checkpoint
 from smart_brains.cli import main
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.synth.cohort import synth_cohort
-from smart_brains.training.checkpoint import load_checkpoint
 from smart_brains.training.loop import fit, lr_factor, run_progress, validate
 
 

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from smart_brains.classification.classifiers import CaseClassifier, ClassifierConfig, cross_validate
 from smart_brains.classification.features import feature_table
-from smart_brains.classification.labels import CaseLabels, load_labels, read_label_file
-from smart_brains.classification.models import CaseClassifier, ClassifierConfig, cross_validate
+from smart_brains.data.case_labels import CaseLabels, load_labels, read_label_file
 from smart_brains.data.discovery import Case, discover
+from smart_brains.data.segmentations import prediction_path
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import ClassificationScores, score_classes
-from smart_brains.evaluation.evaluate import prediction_path
 from smart_brains.paths import write_csv
 
 

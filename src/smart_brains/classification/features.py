@@ -32,6 +32,7 @@ from smart_brains.data.discovery import Case
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import zscore_in_mask
+from smart_brains.data.segmentations import read_label_map
 from smart_brains.errors import DataError
 from smart_brains.parallel import map_cases
 
@@ -169,8 +170,6 @@ def case_features(
 ) -> dict[str, float]:
     """All features of one case from its reference segmentation, or from ``seg_path`` (a
     prediction on the case's grid, in the case's label convention)."""
-    from smart_brains.evaluation.evaluate import read_label_map
-
     loaded = load_case(case)
     if seg_path is not None:
         labels, img = read_label_map(seg_path, case, "segmentation")

@@ -32,6 +32,7 @@ import numpy as np
 from smart_brains.errors import DataError
 
 BACKGROUND, NCR, ED, ET = 0, 1, 2, 3
+RC = 4  # resection cavity (BraTS 2024 post-treatment glioma): kept only where it is scored
 INTERNAL_LABELS: tuple[int, ...] = (BACKGROUND, NCR, ED, ET)
 LABEL_NAMES: dict[int, str] = {BACKGROUND: "background", NCR: "NCR/NET", ED: "ED", ET: "ET"}
 

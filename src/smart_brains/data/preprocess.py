@@ -69,3 +69,17 @@ def normalise_case(image: np.ndarray) -> tuple[np.ndarray, Box]:
     cropped = crop(image, box)
     mask = np.any(cropped != 0, axis=0)
     return zscore_in_mask(cropped, mask), box
+
+
+def extract_patch(
+    array: np.ndarray, corner: tuple[int, int, int], patch: tuple[int, int, int]
+) -> np.ndarray:
+    """Cut (..., *patch) from (..., X, Y, Z) at ``corner``, zero-padding outside the volume."""
+    out = np.zeros((*array.shape[:-3], *patch), dtype=array.dtype)
+    src, dst = [], []
+    for c, p, n in zip(corner, patch, array.shape[-3:]):
+        lo, hi = max(c, 0), min(c + p, n)
+        src.append(slice(lo, max(hi, lo)))
+        dst.append(slice(lo - c, lo - c + max(hi - lo, 0)))
+    out[(..., *dst)] = array[(..., *src)]
+    return out

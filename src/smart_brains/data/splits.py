@@ -80,6 +80,12 @@ def training_split(
     return chosen["train"], chosen["val"]
 
 
+def split_ids(cache: str | Path, fold: int = -1) -> tuple[list[str], list[str]]:
+    """(train, validation) case ids of a prepared cache: its fold ``fold``, or the 80:20
+    split for -1 (a run's ``cfg.fold``). The one reader of a run's validation cases."""
+    return training_split(load_splits(Path(cache) / "splits.json"), fold, cache)
+
+
 def save_splits(splits: dict[str, Any], path: Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(splits, indent=2))

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from smart_brains.data.labels import RC
 from smart_brains.errors import DataError
 from smart_brains.evaluation.lesions import (
     DILATION_ELEMENT,
@@ -61,14 +62,12 @@ from smart_brains.evaluation.lesions import (
     reference_lesions,
 )
 from smart_brains.evaluation.metrics import (
-    EMPTY_HD95_MM,
     dice,
     hd95,
     sensitivity_specificity,
 )
 from smart_brains.evaluation.surface import robust_hd95
 
-RC = 4  # resection cavity, BraTS 2024 post-treatment glioma
 REGION_VALUES: dict[str, tuple[int, ...]] = {
     "WT": (1, 2, 3),
     "TC": (1, 3),
@@ -127,8 +126,9 @@ class Challenge:
         )
 
     @property
-    def empty_hd95_mm(self) -> float:
-        return PENALTY_HD95_MM if self.robust_hd95 else EMPTY_HD95_MM
+    def keeps_cavity(self) -> bool:
+        """Whether label files are read with the resection cavity kept (2024: 4 = RC)."""
+        return self.labels == "brats2024-gli"
 
     @property
     def ranking_column(self) -> str:

@@ -19,24 +19,22 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from smart_brains.data.discovery import Case, ImageRef, discover
-from smart_brains.data.labels import LABEL_NAMES, to_internal
-from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
+from smart_brains.data.discovery import discover
+from smart_brains.data.labels import LABEL_NAMES, RC
+from smart_brains.data.segmentations import prediction_path, read_pair
 from smart_brains.errors import DataError
 from smart_brains.evaluation.challenges import (
     CHALLENGES,
-    RC,
     Challenge,
     default_challenge,
     get_challenge,
     score_regions,
 )
 from smart_brains.evaluation.voxel_classification import class_metrics, confusion_matrix
-from smart_brains.paths import atomic_path, write_csv, write_text
+from smart_brains.paths import write_csv, write_text
 
 COLUMNS = [
     "case_id", "challenge", "region", "dice", "hd95_mm", "sensitivity", "specificity",
@@ -118,10 +116,9 @@ class Evaluation:
         return class_metrics(self.total_confusion())
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write scores.csv, summary.csv, classification.csv, confusion.csv, confusion.png and
-        metrics.json (everything, for machines) into ``out_dir``; returns the paths."""
-        from smart_brains.reports.figures import plot_confusion
-
+        """Write scores.csv, summary.csv, classification.csv, confusion.csv and metrics.json
+        (everything, for machines) into ``out_dir``; returns the paths. The confusion matrix
+        is drawn by whoever shows it (``workflows.scoring``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         names = [LABEL_NAMES[k] for k in range(4)]
@@ -130,7 +127,6 @@ class Evaluation:
             "summary": out / "summary.csv",
             "classification": out / "classification.csv",
             "confusion": out / "confusion.csv",
-            "confusion_png": out / "confusion.png",
             "json": out / "metrics.json",
         }
         write_csv(self.scores, paths["scores"], index=False)
@@ -138,8 +134,6 @@ class Evaluation:
         write_csv(self.classification(), paths["classification"])
         confusion = pd.DataFrame(self.total_confusion(), index=names, columns=names)
         write_csv(confusion.rename_axis("reference \\ prediction"), paths["confusion"])
-        with atomic_path(paths["confusion_png"]) as tmp:
-            plot_confusion(self.total_confusion(), names, tmp)
         document = {
             "challenge": self.challenge.name,
             "ranking": self.challenge.ranking_column,
@@ -163,68 +157,6 @@ def q75(values: pd.Series) -> float:
 def _records(df: pd.DataFrame) -> list[dict]:
     """Rows as dicts, NaN as None (pandas' JSON writer does that), so that the JSON is strict."""
     return json.loads(df.to_json(orient="records"))
-
-
-def prediction_path(pred_dir: Path, case_id: str) -> Path:
-    """``pred_dir/<case_id>.nii.gz`` or ``.nii``; a DataError naming the file when missing."""
-    for suffix in (".nii.gz", ".nii"):
-        path = pred_dir / f"{case_id}{suffix}"
-        if path.is_file():
-            return path
-    raise DataError(
-        f"case {case_id}: no prediction {pred_dir / (case_id + '.nii.gz')}; "
-        "run `smart-brains predict` for it, or evaluate the cases you predicted with --cases"
-    )
-
-
-def read_label_map(
-    path: Path, case: Case, what: str, challenge: Challenge = CHALLENGES["brats2021"]
-) -> tuple[np.ndarray, nib.Nifti1Image]:
-    """Labels of ``path`` in the values ``challenge`` scores (``challenges.py``): converted from
-    the case's convention to internal ones, or for brats2024-gli BraTS 2023+ values as they
-    are (4 = resection cavity)."""
-    reader = VolumeReader(case)
-    got = reader.volume(ImageRef(path), what)
-    if got is None:
-        raise DataError(str(reader.problems[0]))
-    data, img = got
-    if challenge.labels == "brats2024-gli":
-        if case.convention != "brats2023":
-            raise DataError(
-                f"case {case.case_id}: {challenge.name} scores BraTS 2023+ label files "
-                f"(3 enhancing, 4 resection cavity); this dataset uses {case.convention} labels"
-            )
-        values = np.unique(data)
-        if not set(values.tolist()) <= {0, 1, 2, 3, RC}:
-            raise DataError(
-                f"case {case.case_id}: {path}: label values {values.tolist()} are not all in "
-                "0-4 (BraTS 2024: 1 NETC, 2 SNFH, 3 ET, 4 RC)"
-            )
-        return np.asarray(data, np.uint8), img
-    try:
-        return to_internal(data, case.convention), img
-    except DataError as exc:
-        raise DataError(f"case {case.case_id}: {path}: {exc}") from None
-
-
-def read_pair(
-    case: Case, pred_path: Path, challenge: Challenge = CHALLENGES["brats2021"]
-) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    """(prediction, reference) labels of one case (``read_label_map``) and the voxel spacing
-    (mm), after checking that the prediction lies on the reference's grid."""
-    if case.seg is None:
-        raise DataError(f"case {case.case_id}: no reference segmentation to evaluate against")
-    ref, ref_img = read_label_map(case.seg, case, "reference", challenge)
-    pred, pred_img = read_label_map(pred_path, case, "prediction", challenge)
-    if pred.shape != ref.shape:
-        raise DataError(
-            f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}"
-        )
-    if not np.allclose(pred_img.affine, ref_img.affine, atol=AFFINE_TOLERANCE):
-        raise DataError(
-            f"case {case.case_id}: {pred_path}: affine differs from the reference; resampled?"
-        )
-    return pred, ref, tuple(float(z) for z in ref_img.header.get_zooms()[:3])
 
 
 def evaluate(
@@ -251,7 +183,9 @@ def evaluate(
     )
     rows, matrices = [], {}
     for case in cases:
-        pred, ref, spacing = read_pair(case, prediction_path(pred_dir, case.case_id), rules)
+        pred, ref, spacing = read_pair(
+            case, prediction_path(pred_dir, case.case_id), rules.keeps_cavity
+        )
         box = tumour_crop(pred, ref)
         rows.extend(
             {"case_id": case.case_id, "challenge": rules.name, **row}

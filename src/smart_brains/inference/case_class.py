@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from smart_brains.data.preprocess import extract_patch
 from smart_brains.models.outputs import CaseClassOutput
-from smart_brains.training.patches import extract_patch
 
 
 def tumour_window(

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smart_brains.data.labels import BACKGROUND, ED, NCR, REGION_LABELS
+from smart_brains.data.labels import BACKGROUND, ED, NCR, REGION_LABELS, REGIONS
 from smart_brains.errors import SmartBrainsError
 
-REGIONS = ("WT", "TC", "ET")
 DEMOTED_TO = {"WT": BACKGROUND, "TC": ED, "ET": NCR}
 CANDIDATE_MIN_VOXELS = (0, 10, 25, 50, 100, 200, 400, 800, 1600, 3200)
 

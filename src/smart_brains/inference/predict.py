@@ -25,104 +25,35 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from smart_brains.config import TrainConfig, config_from_dict
+from smart_brains.checkpoint import load_weights
+from smart_brains.config import TrainConfig
 from smart_brains.data.discovery import Case, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
 from smart_brains.devices import (
-    autocast_dtype,
     import_in_background,
     resolve_device,
     start_in_background,
 )
-from smart_brains.errors import DataError, SmartBrainsError
+from smart_brains.errors import DataError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
+from smart_brains.inference.options import Prediction, PredictOptions
 from smart_brains.inference.postprocess import PostProcessing
 from smart_brains.inference.sliding_window import member_probabilities
-from smart_brains.inference.tta import TTA_MODES, flip_sets, mean_and_spread
+from smart_brains.inference.tta import flip_sets, mean_and_spread
 from smart_brains.models.registry import build_model
-from smart_brains.paths import RunDir, atomic_path, remove_stale_temporaries, write_csv
-from smart_brains.training.checkpoint import load_checkpoint
+from smart_brains.paths import (
+    RunDir,
+    atomic_path,
+    expand_runs,
+    remove_stale_temporaries,
+    write_csv,
+)
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where tables are built: it costs 0.2 s before the first case
-
-
-@dataclass(frozen=True)
-class PredictOptions:
-    """How to predict.
-
-    Attributes:
-        tta: mirroring test-time augmentation, 'none', '3' or '8' (``tta.flip_sets``).
-        overlap: sliding-window overlap (fraction of the window); None: the run's.
-        post: minimum component sizes of WT, TC, ET (``PostProcessing``); None: the ones
-            ``tune-postprocessing`` saved with the (first) run, else none.
-        probabilities: also write ``<id>_probabilities.npz`` (float16, (K, X, Y, Z)).
-        uncertainty: also write ``<id>_uncertainty.nii.gz``: per output channel, the voxel-wise
-            standard deviation of the probabilities over the ensemble x TTA members.
-        overlay: also write ``<id>_overlay.png`` (three planes through the tumour).
-        overwrite: replace existing outputs (by default, cases already predicted are skipped).
-        batch_size: sliding-window patches (TTA mirrors included) per forward pass; None: 2 on
-            a CPU (small batches stay in its caches), 8 on a GPU.
-        precision: 'auto' (bfloat16 autocast on a GPU, and on a CPU with bfloat16
-            instructions, which runs the default network 2x faster here; float32 elsewhere),
-            'bf16' or 'fp32'.
-    """
-
-    tta: str = "none"
-    overlap: float | None = None
-    post: PostProcessing | None = None
-    probabilities: bool = False
-    uncertainty: bool = False
-    overlay: bool = False
-    overwrite: bool = False
-    batch_size: int | None = None
-    precision: str = "auto"
-
-    def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
-        """The autocast dtype of the network's forward passes on ``device`` (None: float32)."""
-        return autocast_dtype(self.precision, device)
-
-    def windows_per_pass(self, device: torch.device) -> int:
-        return self.batch_size or (8 if device.type == "cuda" else 2)
-
-    def __post_init__(self) -> None:
-        if self.tta not in TTA_MODES:
-            raise SmartBrainsError(f"--tta must be one of {', '.join(TTA_MODES)}, not {self.tta!r}")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise SmartBrainsError(
-                f"--precision must be auto, bf16 or fp32, not {self.precision!r}"
-            )
-        if self.overlap is not None and not 0 <= self.overlap < 1:
-            raise SmartBrainsError(f"--overlap must be in [0, 1), not {self.overlap}")
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One case predicted: internal labels (X, Y, Z) uint8 on its input grid; the mean
-    probabilities and their spread over the members, (K, x, y, z) float32 on the brain crop
-    ``box`` of the grid ``shape`` (``probabilities``/``spread`` put them on the whole grid, only
-    when asked: it costs time); and how many members were averaged."""
-
-    labels: np.ndarray
-    cropped_probabilities: np.ndarray
-    cropped_spread: np.ndarray
-    box: tuple
-    shape: tuple[int, int, int]
-    members: int
-    case_probabilities: np.ndarray | None = None  # (K,) with a case-class head
-
-    @property
-    def probabilities(self) -> np.ndarray:
-        """(K, X, Y, Z) mean probabilities on the input grid."""
-        return uncrop(self.cropped_probabilities, self.box, self.shape)
-
-    @property
-    def spread(self) -> np.ndarray:
-        """(K, X, Y, Z) standard deviation over the members on the input grid."""
-        return uncrop(self.cropped_spread, self.box, self.shape)
 
 
 def _run_of(checkpoint: Path) -> RunDir:
@@ -145,17 +76,15 @@ class Predictor:
         if it was never validated; a folder of runs, such as ``train --fold all``'s, gives
         every run in it: an ensemble of the folds)."""
         dev = resolve_device(device)
-        files, states = [], []
+        files, weights, cfgs = [], [], []
         for given in expand_runs(paths):
-            path = Path(given)
-            if path.is_dir():  # a run folder: its best checkpoint, else its last
-                run = RunDir(path)
-                path = run.best if run.best.is_file() else run.last
+            path = RunDir(given).weights if Path(given).is_dir() else Path(given)
             if not path.is_file():
                 raise DataError(f"{given}: checkpoint not found; pass a run folder or a .pt file")
             files.append(path)
-            states.append(load_checkpoint(path, mmap=True))  # weights only are read
-        cfgs = [config_from_dict(state["config"]) for state in states]
+            state, cfg = load_weights(path)  # weights only are read
+            weights.append(state)
+            cfgs.append(cfg)
         for path, cfg in zip(files[1:], cfgs[1:]):
             if (cfg.modalities, cfg.output, cfg.case_output) != (
                 cfgs[0].modalities, cfgs[0].output, cfgs[0].case_output,
@@ -166,12 +95,12 @@ class Predictor:
                     f"{cfgs[0].modalities} / {cfgs[0].output.name} / {cfgs[0].classes}"
                 )
         models = []
-        for state, cfg in zip(states, cfgs):
+        for state, cfg in zip(weights, cfgs):
             n_classes = len(cfg.classes) if cfg.case_output else 0
             model = build_model(
                 cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels, n_classes
             )
-            model.load_state_dict(state["model"])
+            model.load_state_dict(state)
             models.append(model.to(dev, memory_format=torch.channels_last_3d).eval())
         windows = [cfg.patch_size_vox for cfg in cfgs]
         # the tuning beside the first path given: a run, a folder of fold runs (tuned out of
@@ -288,20 +217,10 @@ class Predictor:
         without a case-class head."""
         if self.cfg.case_output is None:
             return None
-        from smart_brains.classification.models import prediction_table
+        from smart_brains.classification.classifiers import prediction_table
 
         probabilities = np.stack(rows["case_probabilities"].to_list())
         return prediction_table(list(rows["case_id"]), probabilities, list(self.cfg.classes))
-
-
-def expand_runs(paths: Sequence[str | Path]) -> list[Path]:
-    """Each path as given, except a folder that is not a run but holds runs (``fold0/``,
-    ``fold1/``...: folders with a ``config.yaml``), which stands for all of them, sorted."""
-    out = []
-    for given in map(Path, paths):
-        runs = sorted(p.parent for p in given.glob("*/config.yaml")) if given.is_dir() else []
-        out.extend(runs if runs and not (given / "config.yaml").is_file() else [given])
-    return out
 
 
 def _tuned(run: RunDir) -> PostProcessing:
@@ -353,8 +272,9 @@ def predict(
     case_id, written (False: already there, kept), path, tumour volumes in cm^3 (WT, TC, ET),
     and with a case-class head the predicted class (a column named after the target).
 
-    ``out`` receives segmentations only. Extras (probability and uncertainty maps, overlays,
-    ``classes.csv`` with the class probabilities) go to ``extras`` (default
+    ``out`` receives segmentations only. Extras (``volumes.csv``, the table returned;
+    probability and uncertainty maps, overlays, ``classes.csv`` with the class probabilities)
+    go to ``extras`` (default
     ``extras_folder(out)``). Temporary files left in ``out`` by a killed run are removed.
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
@@ -439,4 +359,5 @@ def _predict_all(
         write_csv(classes, extras / "classes.csv")
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
+    write_csv(table, extras / "volumes.csv", index=False)
     return table

@@ -8,22 +8,22 @@ from itertools import combinations
 
 import numpy as np
 
-TTA_MODES = ("none", "3", "8")
+# mode -> spatial axes (0 = X, 1 = Y, 2 = Z) to mirror for each TTA pass. 'none': the image as
+# it is; '3': as it is and mirrored along each axis alone (4 passes); '8': every combination of
+# the three mirrors (8 passes, nnU-Net's mirroring)
+FLIP_SETS: dict[str, tuple[tuple[int, ...], ...]] = {
+    "none": ((),),
+    "3": ((), (0,), (1,), (2,)),
+    "8": tuple(c for k in range(4) for c in combinations(range(3), k)),
+}
+TTA_MODES = tuple(FLIP_SETS)
 
 
 def flip_sets(mode: str) -> list[tuple[int, ...]]:
-    """Spatial axes (0 = X, 1 = Y, 2 = Z) to mirror for each TTA pass.
-
-    'none': the image as it is; '3': as it is and mirrored along each axis alone (4 passes);
-    '8': every combination of the three mirrors (8 passes, nnU-Net's mirroring).
-    """
-    if mode == "none":
-        return [()]
-    if mode == "3":
-        return [(), (0,), (1,), (2,)]
-    if mode == "8":
-        return [c for k in range(4) for c in combinations(range(3), k)]
-    raise ValueError(f"TTA mode must be one of {TTA_MODES}, got {mode!r}")
+    """The mirror axes of each pass of TTA ``mode`` (``FLIP_SETS``)."""
+    if mode not in FLIP_SETS:
+        raise ValueError(f"TTA mode must be one of {TTA_MODES}, got {mode!r}")
+    return list(FLIP_SETS[mode])
 
 
 def mean_and_spread(members: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:

@@ -1,9 +1,9 @@
 """What a model is trained to output, in one typed place: activation, target encoding, losses,
 decoding and validation metric of each kind of output.
 
-- ``REGIONS``: 3 sigmoid channels WT, TC, ET (nested regions, nnU-Net's BraTS way); losses
+- ``REGION_OUTPUT``: 3 sigmoid channels WT, TC, ET (nested regions, nnU-Net's BraTS way); losses
   dice_bce, dice, bce.
-- ``LABELS``: 4 softmax channels background, NCR/NET, ED, ET; losses ce, dice_ce, mdice.
+- ``LABEL_OUTPUT``: 4 softmax channels background, NCR/NET, ED, ET; losses ce, dice_ce, mdice.
 - ``CaseClassOutput``: a case-level softmax over the classes of a label column (grade, tumour
   type...), trained jointly with the segmentation by cross entropy (``training/losses.py``).
 
@@ -18,23 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from smart_brains.data.labels import labels_to_regions, regions_to_labels
+from smart_brains.data.labels import REGIONS, labels_to_regions, regions_to_labels
 
 
 @dataclass(frozen=True)
 class SegmentationOutput:
-    """A voxel-wise output.
+    """A voxel-wise output; its kinds are the subclasses below (one instance each).
 
     Attributes:
         name: ``regions`` or ``labels`` (saved in configs and checkpoints through the loss).
         channel_names: one per output channel.
-        activation: ``sigmoid`` (independent regions) or ``softmax`` (exclusive labels).
         losses: the loss names (``training/losses.py``) that train this output.
     """
 
     name: str
     channel_names: tuple[str, ...]
-    activation: str
     losses: tuple[str, ...]
 
     @property
@@ -43,20 +41,45 @@ class SegmentationOutput:
 
     def activate(self, logits: torch.Tensor) -> torch.Tensor:
         """(B, K, ...) logits -> probabilities."""
-        return torch.sigmoid(logits) if self.activation == "sigmoid" else torch.softmax(logits, 1)
+        raise NotImplementedError
 
     def encode(self, labels: np.ndarray) -> torch.Tensor:
-        """(...) internal labels -> the training target: (3, ...) float32 region masks, or
-        (...) int64 labels."""
-        if self.name == "regions":
-            return torch.from_numpy(labels_to_regions(labels).astype(np.float32))
+        """(...) internal labels -> the training target."""
+        raise NotImplementedError
+
+    def decode(self, probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class RegionOutput(SegmentationOutput):
+    """Independent sigmoid channels WT, TC, ET (nested regions, nnU-Net's BraTS way)."""
+
+    def activate(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+    def encode(self, labels: np.ndarray) -> torch.Tensor:
+        """(...) internal labels -> (3, ...) float32 region masks."""
+        return torch.from_numpy(labels_to_regions(labels).astype(np.float32))
+
+    def decode(self, probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """Nested first (p(ET) <= p(TC) <= p(WT)), then thresholded."""
+        return regions_to_labels(enforce_nesting(probs) > threshold)
+
+
+@dataclass(frozen=True)
+class LabelOutput(SegmentationOutput):
+    """Exclusive softmax channels background, NCR/NET, ED, ET."""
+
+    def activate(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits, 1)
+
+    def encode(self, labels: np.ndarray) -> torch.Tensor:
+        """(...) internal labels -> (...) int64 labels."""
         return torch.from_numpy(labels.astype(np.int64))
 
     def decode(self, probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-        """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels; regions are nested
-        first (p(ET) <= p(TC) <= p(WT)), then thresholded."""
-        if self.name == "regions":
-            return regions_to_labels(enforce_nesting(probs) > threshold)
         return probs.argmax(0).astype(np.uint8)
 
 
@@ -68,17 +91,17 @@ def enforce_nesting(region_probs: np.ndarray) -> np.ndarray:
     return out
 
 
-REGIONS = SegmentationOutput("regions", ("WT", "TC", "ET"), "sigmoid", ("dice_bce", "dice", "bce"))
-LABELS = SegmentationOutput(
-    "labels", ("BG", "NCR", "ED", "ET"), "softmax", ("ce", "dice_ce", "mdice")
-)
-SEGMENTATION_OUTPUTS: dict[str, SegmentationOutput] = {o.name: o for o in (REGIONS, LABELS)}
-LOSSES: tuple[str, ...] = REGIONS.losses + LABELS.losses
+REGION_OUTPUT = RegionOutput("regions", REGIONS, ("dice_bce", "dice", "bce"))
+LABEL_OUTPUT = LabelOutput("labels", ("BG", "NCR", "ED", "ET"), ("ce", "dice_ce", "mdice"))
+SEGMENTATION_OUTPUTS: dict[str, SegmentationOutput] = {
+    o.name: o for o in (REGION_OUTPUT, LABEL_OUTPUT)
+}
+LOSSES: tuple[str, ...] = REGION_OUTPUT.losses + LABEL_OUTPUT.losses
 
 
 def output_for_loss(loss: str) -> SegmentationOutput:
     """The output a segmentation loss trains."""
-    return LABELS if loss in LABELS.losses else REGIONS
+    return LABEL_OUTPUT if loss in LABEL_OUTPUT.losses else REGION_OUTPUT
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,20 @@ from torch import nn
 
 from smart_brains.errors import DataError
 
-ModelFactory = Callable[[str, int, int], nn.Module]
+ModelFactory = Callable[..., nn.Module]  # (preset, in_channels, out_channels[, n_classes])
 _REGISTRY: dict[str, ModelFactory] = {}
+_CASE_HEAD: set[str] = set()  # models whose factory takes ``n_classes`` (a case-class head)
 PRESETS = ("tiny", "base")
 
 
-def register_model(name: str) -> Callable[[ModelFactory], ModelFactory]:
+def register_model(name: str, case_head: bool = False) -> Callable[[ModelFactory], ModelFactory]:
+    """Register a factory under ``name``; ``case_head``: it accepts ``n_classes`` and then
+    builds a network with a case-class head (a ``classify`` method)."""
+
     def wrap(factory: ModelFactory) -> ModelFactory:
         _REGISTRY[name] = factory
+        if case_head:
+            _CASE_HEAD.add(name)
         return factory
 
     return wrap
@@ -30,6 +36,11 @@ def register_model(name: str) -> Callable[[ModelFactory], ModelFactory]:
 
 def available_models() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def has_case_head(name: str) -> bool:
+    """Whether model ``name`` can carry a case-class head (``register_model(case_head=True)``)."""
+    return name in _CASE_HEAD
 
 
 def build_model(
@@ -42,10 +53,11 @@ def build_model(
     if preset not in PRESETS:
         raise DataError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     if n_classes:
-        if name != "multiscale":
+        if name not in _CASE_HEAD:
+            with_head = ", ".join(sorted(_CASE_HEAD))
             raise DataError(
-                f"--model {name}: the case-class head (--class-target) is part of the multiscale "
-                "network; use --model multiscale, or `smart-brains classify` with any model"
+                f"--model {name}: it has no case-class head (--target); models with one: "
+                f"{with_head}; or use `smart-brains classify` with any model"
             )
         return _REGISTRY[name](preset, in_channels, out_channels, n_classes=n_classes)
     return _REGISTRY[name](preset, in_channels, out_channels)
@@ -95,7 +107,7 @@ def _multiscale(preset: str, in_channels: int, out_channels: int, n_classes: int
     return MultiScaleUNet(in_channels, out_channels, spec, n_classes)
 
 
-@register_model("multiscale")
+@register_model("multiscale", case_head=True)
 def multiscale(preset: str, in_channels: int, out_channels: int, n_classes: int = 0) -> nn.Module:
     """Our multiscale residual U-Net (``multiscale.py``) with deep supervision and, with
     ``n_classes``, a case-class head."""

@@ -3,8 +3,8 @@
 It holds the training curves, per-region box plots of Dice and HD95, the metrics table
 (leaderboard-style summary and lesion-wise scores), the voxel classification metrics and
 confusion matrix, and for the best, median and worst validation case a three-plane overlay
-(reference and prediction in BraTS colours) with tumour volumes. The validation cases of the run
-are predicted first if the predictions folder lacks them. Tables read as the BraTS leaderboard
+(reference and prediction in BraTS colours) with tumour volumes. It draws what it is given
+(``ReportInputs``): predicting and scoring the cases is ``workflows.report``'s. Tables read as the BraTS leaderboard
 (mean ± sd, median, quartiles, plain headers) with the full CSVs linked beside them.
 
 With a case classifier (``classify fit``'s folder) the report gains a classification section:
@@ -22,13 +22,14 @@ from pathlib import Path
 import pandas as pd
 
 from smart_brains import __version__
-from smart_brains.config import load_config
-from smart_brains.data.cache import read_index
-from smart_brains.data.discovery import discover
+from smart_brains.classification.classifiers import CaseClassifier
+from smart_brains.classification.classify import read_predictions
+from smart_brains.config import TrainConfig
+from smart_brains.data.discovery import Case
 from smart_brains.data.loading import load_case
-from smart_brains.data.splits import load_splits, training_split
-from smart_brains.errors import DataError
-from smart_brains.evaluation.evaluate import Evaluation, evaluate, prediction_path, read_pair
+from smart_brains.data.segmentations import prediction_path, read_pair
+from smart_brains.evaluation.classification import score_classes
+from smart_brains.evaluation.evaluate import Evaluation
 from smart_brains.paths import RunDir, atomic_path
 from smart_brains.reports import figures, html
 
@@ -41,78 +42,42 @@ class Report:
     evaluation: Evaluation
 
 
-def build_report(
-    run: str | Path,
-    pred_dir: str | Path | None = None,
-    data: str | Path | None = None,
-    out: str | Path | None = None,
-    device: str = "auto",
-    progress: bool = True,
-    classifier: str | Path | None = None,
-    classes: str | Path | None = None,
-    challenge: str | None = None,
-) -> Report:
-    """Write ``out/report.html`` (default ``RUN/report/``) and the PNGs behind it; returns it.
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a report shows, all of it computed before (``workflows.report`` gathers it).
 
-    ``data`` defaults to the dataset the run's cache was prepared from, ``pred_dir`` to
-    ``RUN/predictions`` (missing validation cases are predicted there first). ``classifier``:
-    a ``classify fit`` model folder; ``classes``: a ``classes.csv`` of the report's cases;
-    ``challenge``: the scoring rules (default: the dataset's, ``evaluate``).
+    Attributes:
+        run_dir: the trained run (config, metrics.csv).
+        cfg: its config.
+        evaluation: the scores of its validation cases; ``files``: their written tables and
+            figures (``workflows.scoring.write_evaluation``).
+        cases: case id -> ``Case`` of the scored cases (references and images).
+        pred: the predictions folder; ``data``: the dataset.
+        classifier: a ``classify fit`` model folder, or None; ``classes``: a ``classes.csv``
+            of the report's cases, or None.
     """
-    run_dir = RunDir(Path(run))
-    if not run_dir.config.is_file():
-        raise DataError(f"{run}: not a run folder (no config.yaml); pass runs/NAME")
-    if not run_dir.metrics.is_file():
-        raise DataError(f"{run}: no finished epoch yet (no metrics.csv); train it first")
-    cfg = load_config(run_dir.config)
-    index = read_index(cfg.cache)
-    data = Path(data or index["source"])
-    val_ids = training_split(load_splits(Path(cfg.cache) / "splits.json"), cfg.fold, cfg.cache)[1]
-    cases = {c.case_id: c for c in discover(data) if c.case_id in set(val_ids) and c.seg}
-    if not cases:
-        raise DataError(f"{data}: none of the run's validation cases has a reference to report on")
-    pred = Path(pred_dir) if pred_dir else run_dir.predictions
-    missing = [i for i in cases if not (pred / f"{i}.nii.gz").exists()]
-    if missing:
-        from smart_brains.inference.predict import predict
 
-        predict(run_dir.root, data, pred, device=device, case_ids=missing, progress=progress)
-    out = Path(out) if out else run_dir.root / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    run_dir: RunDir
+    cfg: TrainConfig
+    evaluation: Evaluation
+    files: dict[str, Path]
+    cases: dict[str, Case]
+    pred: Path
+    data: Path
+    classifier: Path | None = None
+    classes: Path | None = None
 
-    result = evaluate(pred, data, case_ids=sorted(cases), challenge=challenge)
+
+def write_report(inputs: ReportInputs, out: Path) -> Report:
+    """Write ``out/report.html`` and the PNGs behind it from ``inputs``; returns it."""
+    result = inputs.evaluation
     rules = result.challenge
-    files = result.write(out / "evaluation")
-    curves = figures.plot_training_curves(run_dir.metrics, out / "training_curves.png")
+    curves = figures.plot_training_curves(inputs.run_dir.metrics, out / "training_curves.png")
     boxes = figures.plot_score_boxes(result.scores, out / "scores_boxplot.png")
     per_case = result.scores.pivot(index="case_id", columns="region", values="dice")
-    ranked = per_case.mean(axis=1).sort_values(ascending=False)
-    picks = {
-        "best": ranked.index[0],
-        "median": ranked.index[len(ranked) // 2],
-        "worst": ranked.index[-1],
-    }
-
-    case_classes = _read_classes(classes)
-    case_html = []
-    for role, case_id in picks.items():
-        case = cases[case_id]
-        pred_labels, ref_labels, _ = read_pair(case, prediction_path(pred, case_id), rules)
-        image = load_case(case, ("flair",)).image[0]
-        png = figures.plot_overlay(
-            image, pred_labels, ref_labels, out / f"case_{role}.png", title=f"{role}: {case_id}"
-        )
-        rows = result.scores[result.scores["case_id"] == case_id].set_index("region")
-        shown = rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]].rename(columns=PLAIN)
-        shown.index.name = "Region"
-        case_html.append(
-            f"<h3>{role.capitalize()}: {case_id} (mean Dice {ranked[case_id]:.3f})</h3>"
-            + '<div class="row">'
-            + html.image_tag(png, f"{role} case overlay")
-            + f"<div>{html.table(shown)}{_class_line(case_classes, case_id)}</div></div>"
-        )
-
+    case_classes = _read_classes(inputs.classes)
     summary = result.summary()
+    files = inputs.files
     csvs = "<p>Full tables: " + ", ".join(
         html.link(files[k], out, files[k].name) for k in ("summary", "scores")
     ) + "</p>"  # fmt: skip
@@ -121,28 +86,60 @@ def build_report(
     if case_classes is not None:
         every_case = every_case.join(case_classes.rename(columns={"predicted": "Predicted class"}))
     sections = [
-        ("Run", html.table(_run_table(cfg, run_dir, len(cases)))),
+        ("Run", html.table(_run_table(inputs.cfg, inputs.run_dir, len(inputs.cases)))),
         ("Training", html.image_tag(curves, "training curves")),
         (f"Scores per region, {rules.name} rules ({rules.title})", html.table(html.leaderboard(summary, {"dice": "Dice", "hd95_mm": "HD95 (mm)"})) + csvs + html.image_tag(boxes, "box plots")),
         (f"Lesion-wise scores, {rules.name} rules" + (" (what it ranks on)" if rules.ranking == "lesion" else " (for information: it ranks on whole-volume scores)"), html.table(html.leaderboard(summary, {"lesion_dice": "Lesion-wise Dice", "lesion_hd95_mm": "Lesion-wise HD95 (mm)"}))),
         ("Sensitivity and specificity", html.table(html.leaderboard(summary, {"sensitivity": "Sensitivity", "specificity": "Specificity"}, 4))),
         ("Voxel classification", html.table(result.classification().rename(columns=str.capitalize).rename_axis("Label"), 4) + html.image_tag(files["confusion_png"], "confusion matrix")),
     ]  # fmt: skip
-    if classifier is not None:
-        sections.append(("Case classification", _classification_section(Path(classifier), out)))
+    if inputs.classifier is not None:
+        sections.append(("Case classification", _classification_section(inputs.classifier, out)))
     sections += [
-        ("Cases: best, median, worst", "\n".join(case_html)),
+        ("Cases: best, median, worst", _case_sections(inputs, per_case, case_classes, out)),
         ("Every case", html.table(every_case)),
     ]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     document = html.page(
-        f"smart-brains report: {run_dir.root.name}",
+        f"smart-brains report: {inputs.run_dir.root.name}",
         sections,
-        f"smart-brains {__version__}, {stamp}. Data: {data}. Predictions: {pred}.",
+        f"smart-brains {__version__}, {stamp}. Data: {inputs.data}. Predictions: {inputs.pred}.",
     )
     with atomic_path(out / "report.html") as tmp:
         tmp.write_text(document, encoding="utf-8")
     return Report(out / "report.html", result)
+
+
+def _case_sections(
+    inputs: ReportInputs, per_case: pd.DataFrame, case_classes: pd.DataFrame | None, out: Path
+) -> str:
+    """The best, median and worst case by mean Dice: overlay, scores, volumes, class."""
+    result = inputs.evaluation
+    ranked = per_case.mean(axis=1).sort_values(ascending=False)
+    picks = {
+        "best": ranked.index[0],
+        "median": ranked.index[len(ranked) // 2],
+        "worst": ranked.index[-1],
+    }
+    parts = []
+    for role, case_id in picks.items():
+        case = inputs.cases[case_id]
+        pred_path = prediction_path(inputs.pred, case_id)
+        pred_labels, ref_labels, _ = read_pair(case, pred_path, result.challenge.keeps_cavity)
+        image = load_case(case, ("flair",)).image[0]
+        png = figures.plot_overlay(
+            image, pred_labels, ref_labels, out / f"case_{role}.png", title=f"{role}: {case_id}"
+        )
+        rows = result.scores[result.scores["case_id"] == case_id].set_index("region")
+        shown = rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]].rename(columns=PLAIN)
+        shown.index.name = "Region"
+        parts.append(
+            f"<h3>{role.capitalize()}: {case_id} (mean Dice {ranked[case_id]:.3f})</h3>"
+            + '<div class="row">'
+            + html.image_tag(png, f"{role} case overlay")
+            + f"<div>{html.table(shown)}{_class_line(case_classes, case_id)}</div></div>"
+        )
+    return "\n".join(parts)
 
 
 PLAIN = {
@@ -157,8 +154,6 @@ def _read_classes(path: str | Path | None) -> pd.DataFrame | None:
     """A ``classes.csv`` as predicted class and its probability per case, or None."""
     if path is None:
         return None
-    from smart_brains.classification.classify import read_predictions
-
     table = read_predictions(path)
     probability = [table.loc[c, f"p_{k}"] for c, k in zip(table.index, table["predicted"])]
     return pd.DataFrame({"predicted": table["predicted"], "probability": probability})
@@ -176,10 +171,6 @@ def _class_line(case_classes: pd.DataFrame | None, case_id: str) -> str:
 def _classification_section(folder: Path, out: Path) -> str:
     """Cross-validated scores of a ``classify fit`` model and its volume baseline, ROC,
     calibration, confusion matrix and the most informative features."""
-    from smart_brains.classification.classify import read_predictions
-    from smart_brains.classification.models import CaseClassifier
-    from smart_brains.evaluation.classification import score_classes
-
     classifier = CaseClassifier.load(folder)
     truth = pd.read_csv(folder / "labels_used.csv", dtype=str).set_index("case_id").iloc[:, 0]
     oof = read_predictions(folder / "cv_classes.csv")

@@ -34,6 +34,11 @@ class DistInfo:
         return self.world_size > 1
 
 
+def is_main_process() -> bool:
+    """Whether this process speaks for the run: rank 0 under torchrun, or a plain process."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def init_distributed(device_type: str) -> DistInfo:
     """Join the process group torchrun describes in the environment (a no-op for one process)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

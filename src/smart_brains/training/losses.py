@@ -3,6 +3,8 @@ label losses take (B, 4, ...) logits and (B, ...) int64 internal labels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from monai.losses import DiceCELoss, DiceLoss
@@ -80,26 +82,34 @@ class CaseClassLoss(nn.Module):
         return self.weight * total / (case_class != IGNORE).sum().clamp(min=1)
 
 
+def _dice() -> nn.Module:
+    return DiceLoss(sigmoid=True, batch=True, smooth_nr=1e-5, smooth_dr=1e-5)
+
+
+def _dice_ce() -> nn.Module:
+    return _LabelLoss(DiceCELoss(softmax=True, to_onehot_y=True, batch=True))
+
+
+def _mdice() -> nn.Module:  # multi-class soft Dice over NCR, ED, ET (the original project's)
+    return _LabelLoss(
+        DiceLoss(softmax=True, to_onehot_y=True, include_background=False, batch=True)
+    )
+
+
+# config name -> constructor; ``models.outputs`` says which output each one trains
+LOSSES: dict[str, Callable[[], nn.Module]] = {
+    "dice_bce": DiceBCELoss,
+    "dice": _dice,
+    "bce": nn.BCEWithLogitsLoss,
+    "ce": nn.CrossEntropyLoss,
+    "dice_ce": _dice_ce,
+    "mdice": _mdice,
+}
+
+
 def build_loss(name: str) -> nn.Module:
     """'dice_bce' (default), 'dice', 'bce' on regions; 'ce', 'dice_ce', 'mdice' on labels.
-
     Every loss accepts a list of deep-supervision outputs as well as a single tensor."""
-    return DeepSupervisionLoss(_base_loss(name))
-
-
-def _base_loss(name: str) -> nn.Module:
-    if name == "dice_bce":
-        return DiceBCELoss()
-    if name == "dice":
-        return DiceLoss(sigmoid=True, batch=True, smooth_nr=1e-5, smooth_dr=1e-5)
-    if name == "bce":
-        return nn.BCEWithLogitsLoss()
-    if name == "ce":
-        return nn.CrossEntropyLoss()
-    if name == "dice_ce":
-        return _LabelLoss(DiceCELoss(softmax=True, to_onehot_y=True, batch=True))
-    if name == "mdice":  # multi-class soft Dice over NCR, ED, ET (the original project's option)
-        return _LabelLoss(
-            DiceLoss(softmax=True, to_onehot_y=True, include_background=False, batch=True)
-        )
-    raise ValueError(f"unknown loss {name!r}")
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
+    return DeepSupervisionLoss(LOSSES[name]())

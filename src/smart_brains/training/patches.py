@@ -13,7 +13,8 @@ import torch
 from torch.utils.data import Dataset
 
 from smart_brains.data.cache import PreparedCase, open_case
-from smart_brains.models.outputs import IGNORE, REGIONS, SegmentationOutput
+from smart_brains.data.preprocess import extract_patch
+from smart_brains.models.outputs import IGNORE, REGION_OUTPUT, SegmentationOutput
 from smart_brains.training.augment import apply_augment, sample_params
 
 
@@ -36,27 +37,13 @@ def sample_corner(
     return case, (x, y, z)
 
 
-def extract_patch(
-    array: np.ndarray, corner: tuple[int, int, int], patch: tuple[int, int, int]
-) -> np.ndarray:
-    """Cut (..., *patch) from (..., X, Y, Z) at ``corner``, zero-padding outside the volume."""
-    out = np.zeros((*array.shape[:-3], *patch), dtype=array.dtype)
-    src, dst = [], []
-    for c, p, n in zip(corner, patch, array.shape[-3:]):
-        lo, hi = max(c, 0), min(c + p, n)
-        src.append(slice(lo, max(hi, lo)))
-        dst.append(slice(lo - c, lo - c + max(hi - lo, 0)))
-    out[(..., *dst)] = array[(..., *src)]
-    return out
-
-
 class PatchDataset(Dataset):
     """``length`` random patches per epoch from prepared cases.
 
     Items: (image (C, *patch) float32, target, params, case class). The case class is the
     index of the case's class in ``case_classes`` (one per case), or ``IGNORE`` when the patch
     shows no tumour or the case has no class. target is (3, *patch) float32 region
-    masks WT/TC/ET (``output`` REGIONS) or (*patch) int64 internal labels (LABELS).
+    masks WT/TC/ET (``output`` REGION_OUTPUT) or (*patch) int64 internal labels (LABEL_OUTPUT).
     With ``augment='loader'`` the item is augmented here and params is empty; with
     ``augment='device'`` params holds the augmentation parameters for ``apply_augment`` on the
     training device; with ``augment='none'`` nothing is augmented.
@@ -69,7 +56,7 @@ class PatchDataset(Dataset):
         case_ids: list[str],
         patch_size_vox: tuple[int, int, int],
         length: int,
-        output: SegmentationOutput = REGIONS,
+        output: SegmentationOutput = REGION_OUTPUT,
         foreground_fraction: float = 0.33,
         augment: str = "loader",
         seed: int = 0,

@@ -1,7 +1,6 @@
-"""What a checkpoint holds besides the weights, and the per-epoch metrics file.
-
-``last.pt``: model, optimiser, scheduler, scaler, ``TrainState``, RNG states and the config;
-``best.pt``: model, config and state. ``metrics.csv``: one row per epoch (``METRIC_FIELDS``).
+"""The training state a checkpoint restores besides the weights (its formats:
+``smart_brains.checkpoint``), and the per-epoch metrics file ``metrics.csv``: one row per epoch
+(``METRIC_FIELDS``).
 """
 
 from __future__ import annotations
@@ -14,11 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from smart_brains.config import TrainConfig, config_from_dict, config_to_dict
+from smart_brains.checkpoint import load_checkpoint
+from smart_brains.config import TrainConfig, config_from_dict
 from smart_brains.data.labels import REGIONS
 from smart_brains.errors import DataError
 from smart_brains.paths import RunDir, atomic_path
-from smart_brains.training.checkpoint import load_checkpoint
 
 # a resumed run must keep these
 ARCHITECTURE_FIELDS = ("model", "preset", "modalities", "loss", "class_target", "classes")
@@ -52,26 +51,6 @@ class TrainState:
             epoch=self.epoch + 1, global_step=self.global_step, best_metric=self.best_metric,
             train_seconds=self.train_seconds,
         )  # fmt: skip
-
-
-def state_dict(
-    cfg: TrainConfig,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    scaler: torch.amp.GradScaler,
-    state: TrainState,
-) -> dict[str, Any]:
-    return {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict(),
-        "state": dict(vars(state)),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "config": config_to_dict(cfg),
-    }
 
 
 def write_metrics(path: Path, row: dict[str, Any]) -> None:

@@ -1,17 +1,27 @@
-"""``smart-brains classify fit|predict|evaluate``: the command-line steps of case
-classification, thin wrappers over ``classify.py``."""
+"""``smart-brains classify fit|predict|evaluate``: the steps of case classification, over
+``classification/classify.py``."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
+
+from smart_brains.classification.classifiers import (
+    ESTIMATORS,
+    MODELS,
+    ClassifierConfig,
+)
+from smart_brains.classification.classify import (
+    evaluate_classes,
+    fit_classifier,
+    predict_classes,
+)
+from smart_brains.commands.common import add_layout, parse_cases
+
+DEFAULTS = ClassifierConfig()
 
 
 def cmd_classify_fit(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import fit_classifier
-    from smart_brains.classification.models import ClassifierConfig
-
     cfg = ClassifierConfig(
         target=args.target, model=args.classifier, estimator=args.estimator,
         n_features=args.n_features, folds=args.folds, seed=args.seed,
@@ -40,8 +50,6 @@ def cmd_classify_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_classify_predict(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import predict_classes
-
     table = predict_classes(
         args.data, args.model, args.out, args.seg, args.layout, args.cases, args.workers
     )
@@ -51,8 +59,6 @@ def cmd_classify_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_classify_evaluate(args: argparse.Namespace) -> int:
-    from smart_brains.classification.classify import evaluate_classes
-
     scores, folder = evaluate_classes(args.classes, args.labels, args.target, args.out)
     print(scores.sentence())
     print(
@@ -63,11 +69,7 @@ def cmd_classify_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_classify_steps(
-    p: argparse.ArgumentParser,
-    _layout: Callable[[argparse.ArgumentParser], None],
-    _cases: Callable[[str | None], list[str] | None],
-) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     """The ``fit``, ``predict`` and ``evaluate`` steps under the ``classify`` parser ``p``."""
     steps = p.add_subparsers(dest="step", required=True)
     fit = steps.add_parser(
@@ -75,40 +77,53 @@ def add_classify_steps(
         description="Extract radiomics features of every sub-region (reference or --seg "
         "segmentations), cross-validate the classifier and the volume baseline, fit, save.",
     )  # fmt: skip
-    fit.set_defaults(func=cmd_classify_fit)
     fit.add_argument("data", help="dataset folder")
     fit.add_argument("--out", required=True, help="model folder to write")
-    fit.add_argument("--target", default="grade", help="label column (default: %(default)s)")
+    fit.add_argument(
+        "--target", default=DEFAULTS.target, help="label column (default: %(default)s)"
+    )
     fit.add_argument(
         "--labels",
         help="CSV with a case-id column and the target column (default: DATA/labels.csv, else "
         "the labels the dataset carries: HGG/LGG folders, name_mapping.csv, BraTS 2023+ prefixes)",
     )
-    fit.add_argument("--classifier", default="radiomics", choices=["radiomics", "volumes"])
-    fit.add_argument("--estimator", default="logistic", choices=["logistic", "forest"])
-    fit.add_argument("--n-features", type=int, default=20, help="features kept (default 20)")
-    fit.add_argument("--folds", type=int, default=5)
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--classifier", default=DEFAULTS.model, choices=MODELS)
+    fit.add_argument("--estimator", default=DEFAULTS.estimator, choices=ESTIMATORS)
+    fit.add_argument(
+        "--n-features", type=int, default=DEFAULTS.n_features,
+        help="features kept (default %(default)s)",
+    )  # fmt: skip
+    fit.add_argument("--folds", type=int, default=DEFAULTS.folds)
+    fit.add_argument("--seed", type=int, default=DEFAULTS.seed)
     pred = steps.add_parser("predict", help="classify cases with a fitted model -> classes.csv")
-    pred.set_defaults(func=cmd_classify_predict)
     pred.add_argument("data", help="dataset folder")
     pred.add_argument("--model", required=True, help="model folder from `classify fit`")
     pred.add_argument("--out", required=True, help="folder for classes.csv")
     ev = steps.add_parser("evaluate", help="score classes.csv against labels")
-    ev.set_defaults(func=cmd_classify_evaluate)
     ev.add_argument("classes", help="classes.csv")
     ev.add_argument("--labels", required=True, help="CSV with case ids and the target column")
-    ev.add_argument("--target", default="grade")
+    ev.add_argument("--target", default=DEFAULTS.target)
     ev.add_argument("--out", help="folder for the scores (default: beside classes.csv)")
     for sub_parser in (fit, pred):
         sub_parser.add_argument(
             "--seg", help="folder of predicted <case_id>.nii.gz to take sub-regions from "
             "(default: the reference segmentations)",
         )  # fmt: skip
-        _layout(sub_parser)
+        add_layout(sub_parser)
         sub_parser.add_argument(
-            "--cases", type=_cases, help="comma-separated case ids (default: all)"
+            "--cases", type=parse_cases, help="comma-separated case ids (default: all)"
         )
         sub_parser.add_argument(
             "--workers", type=int, default=1, help="feature-extraction processes"
         )
+
+
+def run(args: argparse.Namespace) -> int:
+    return STEPS[args.step](args)
+
+
+STEPS = {
+    "fit": cmd_classify_fit,
+    "predict": cmd_classify_predict,
+    "evaluate": cmd_classify_evaluate,
+}

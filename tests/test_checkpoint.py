@@ -3,8 +3,8 @@ import pickle
 import pytest
 import torch
 
+from smart_brains.checkpoint import load_checkpoint, save_checkpoint
 from smart_brains.errors import DataError
-from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_round_trip_and_version(tmp_path):
@@ -44,8 +44,8 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch)
     import pytest
     import torch
 
+    from smart_brains.checkpoint import load_checkpoint, save_checkpoint
     from smart_brains.errors import DataError
-    from smart_brains.training.checkpoint import load_checkpoint, save_checkpoint
 
     path = tmp_path / "last.pt"
     save_checkpoint(path, {"step": 1})

@@ -25,17 +25,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from smart_brains.classification.classifiers import ClassifierConfig
 from smart_brains.classification.classify import fit_classifier, predict_classes
-from smart_brains.classification.models import ClassifierConfig
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
-from smart_brains.data.splits import load_splits
+from smart_brains.data.splits import split_ids
 from smart_brains.evaluation.evaluate import evaluate
 from smart_brains.inference.predict import predict
-from smart_brains.inference.tuning import tune_postprocessing
-from smart_brains.reports.report import build_report
 from smart_brains.synth.cohort import synth_cohort
 from smart_brains.training.loop import fit
+from smart_brains.workflows.report import build_report
+from smart_brains.workflows.tuning import tune_postprocessing
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
     lap("train")
     tuned = tune_postprocessing(run.root, device=cfg.device, challenge="brats2023-gli")
     lap("tune")
-    splits = load_splits(cache / "splits.json")
-    val_ids = splits["val"]
+    train_ids, val_ids = split_ids(cache)
     predictions = out / "predictions"
     predict(run.root, data, predictions, device=cfg.device, case_ids=val_ids, progress=progress)
     test_predictions = out / "test-predictions"
@@ -133,7 +132,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
     grades = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False).set_index("case_id")
     fitted = fit_classifier(
         data, out / "classifier", ClassifierConfig(target="grade", seed=cfg.seed),
-        case_ids=splits["train"], workers=cfg.workers, progress=progress,
+        case_ids=train_ids, workers=cfg.workers, progress=progress,
     )  # fmt: skip
     gliomas = [c for c in val_ids if grades.loc[c, "grade"]]
     classes_csv = out / "classification" / "classes.csv"

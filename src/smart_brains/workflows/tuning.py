@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from smart_brains.data.cache import channel_indices, open_case, read_index
-from smart_brains.data.splits import load_splits, training_split
+from smart_brains.data.labels import REGIONS
+from smart_brains.data.splits import split_ids
 from smart_brains.errors import DataError
 from smart_brains.evaluation.challenges import default_challenge, get_challenge, score_regions
 from smart_brains.evaluation.evaluate import ranking_score, tumour_crop
-from smart_brains.inference.postprocess import REGIONS, PostProcessing, tune
-from smart_brains.inference.predict import PredictOptions, Predictor, expand_runs
-from smart_brains.paths import RunDir, write_text
+from smart_brains.inference.postprocess import PostProcessing, tune
+from smart_brains.inference.predict import PredictOptions, Predictor
+from smart_brains.paths import RunDir, expand_runs, write_text
 
 Pair = tuple[np.ndarray, np.ndarray, tuple[float, float, float]]
 
@@ -97,7 +98,7 @@ def _validation_pairs(
     cache = Path(cache or predictor.cfg.cache)
     index = read_index(cache)
     channels = channel_indices(index["modalities"], predictor.cfg.modalities, cache)
-    val_ids = training_split(load_splits(cache / "splits.json"), predictor.cfg.fold, cache)[1]
+    val_ids = split_ids(cache, predictor.cfg.fold)[1]
     pairs = {}
     for case_id in val_ids:
         prepared = open_case(cache, case_id)

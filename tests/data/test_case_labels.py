@@ -3,13 +3,13 @@
 import pytest
 
 from conftest import make_suffixed
-from smart_brains.classification.labels import (
+from smart_brains.cli import main
+from smart_brains.data.case_labels import (
     labels_from_dataset,
     load_labels,
     patient_id,
     read_label_file,
 )
-from smart_brains.cli import main
 from smart_brains.errors import DataError
 
 IDS = [f"BraTS2021_{i:05d}" for i in (2, 3, 5, 6)]

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from smart_brains.config import load_config
 from smart_brains.data.cache import read_index
-from smart_brains.data.splits import load_splits, training_split
+from smart_brains.data.splits import split_ids
 from smart_brains.errors import DataError
 from smart_brains.evaluation.evaluate import Evaluation, evaluate
+from smart_brains.inference.predict import predict
+from smart_brains.paths import expand_runs
+from smart_brains.workflows.scoring import write_evaluation
 
 
 def crossval_scores(
@@ -24,8 +27,6 @@ def crossval_scores(
     """Out-of-fold predictions of every fold run in ``folds``, scored by ``challenge``'s rules
     (default: the dataset's, ``evaluate``); returns the evaluation and the folder its tables
     were written to."""
-    from smart_brains.inference.predict import expand_runs, predict
-
     folds = Path(folds)
     runs = [r for r in expand_runs([folds]) if r != folds]
     if not runs:
@@ -37,8 +38,7 @@ def crossval_scores(
         cfg = load_config(run / "config.yaml")
         if cfg.fold < 0:
             raise DataError(f"{run}: not a fold run (trained on the 80:20 split)")
-        splits = load_splits(Path(cfg.cache) / "splits.json")
-        val = training_split(splits, cfg.fold, cfg.cache)[1]
+        val = split_ids(cfg.cache, cfg.fold)[1]
         source = Path(data or read_index(cfg.cache)["source"])
         predict(run, source, folds / "oof", device=device, case_ids=val, progress=progress)
         held += val
@@ -46,5 +46,5 @@ def crossval_scores(
         raise DataError(f"{folds}: the folds' validation cases overlap; were they prepared alike?")
     result = evaluate(folds / "oof", source, case_ids=sorted(held), challenge=challenge)
     out = folds / "crossval"
-    result.write(out)
+    write_evaluation(result, out)
     return result, out

@@ -1,0 +1,37 @@
+"""``smart-brains synth``: write a synthetic BraTS-like cohort."""
+
+from __future__ import annotations
+
+import argparse
+
+from smart_brains.synth.cohort import synth_cohort
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=int, default=10, help="number of cases")
+    p.add_argument("--out", required=True, help="output folder (new or a previous synth output)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--spacing", type=float, default=1.0, help="voxel size in mm (default 1: 240x240x155)"
+    )
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--held-out", action="store_true",
+        help="the test cohort: another brain (avg152) at an acquisition site the development "
+        "cohort never uses, ids from BraTS2021_90000",
+    )  # fmt: skip
+    p.add_argument(
+        "--brain", default=None,
+        help="source brain: mni2009a (development default), avg152 (test default), or a "
+        "BraTS case folder whose T1 gives the anatomy (its tumour masked)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    folders = synth_cohort(
+        args.out, args.n, args.seed, args.spacing, args.workers,
+        held_out=args.held_out, brain=args.brain,
+    )  # fmt: skip
+    which = "held-out test" if args.held_out else "development"
+    print(f"wrote {len(folders)} synthetic {which} cases (BraTS 2021 layout) to {args.out}")
+    return 0
