@@ -20,6 +20,7 @@ SGE_ENV = {**os.environ, "SGE_ROOT": "/var/lib/gridengine", "SGE_CELL": "default
 
 pytestmark = [
     pytest.mark.cluster,
+    pytest.mark.slow,
     pytest.mark.skipif(
         os.geteuid() != 0 or shutil.which("apt-get") is None,
         reason="starting a Grid Engine cell needs root and apt-get",

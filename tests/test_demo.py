@@ -1,7 +1,11 @@
 """The newcomer's command, shrunk: synth -> prepare -> train -> tune post-processing -> predict
 -> classify -> evaluate -> report."""
 
+import pytest
+
 from smart_brains.workflows.demo import DemoConfig, run_demo
+
+pytestmark = pytest.mark.slow
 
 
 def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):

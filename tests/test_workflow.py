@@ -9,6 +9,8 @@ import pytest
 
 from smart_brains.cli import main
 
+pytestmark = pytest.mark.slow
+
 TRAIN = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch-size", "24",
          "--device", "cpu"]  # fmt: skip
 

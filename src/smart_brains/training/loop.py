@@ -1,7 +1,9 @@
 """fit(): patch training from the prepared cache, validation, checkpoints.
 
 Optimiser and schedule live in ``schedule.py``, checkpoint state and metrics in ``state.py``,
-validation in ``validation.py``; this module runs the loop. With ``class_target`` the
+validation in ``validation.py``, the end of an epoch in ``epoch.py`` and the checkpoint formats
+in ``smart_brains/checkpoint.py``; this module runs the loop: ``_setup`` builds a run,
+``_train_epoch`` runs its steps (``_train_step`` each), ``_close_epoch`` validates and saves. With ``class_target`` the
 multiscale network's case-class head trains in the same pass as the segmentation (its cross
 entropy weighted by ``class_weight``, on tumour-containing patches of cases with a class).
 
