@@ -70,7 +70,9 @@ def test_imports_run_down_the_layers():
 
 def test_the_layer_check_sees_an_upward_import():
     fake = PACKAGE / "evaluation" / "x.py"
-    tree = ast.parse("from smart_brains.inference.predict import predict\nfrom ..reports import html")
+    tree = ast.parse(
+        "from smart_brains.inference.predict import predict\nfrom ..reports import html"
+    )
     assert _imported(fake, tree) == {"inference", "reports"}
 
 

@@ -82,6 +82,9 @@ class TrainConfig:
         classes: the head's classes, resolved from the labels when training starts (saved).
         fold: train on fold ``fold`` of the cache's ``splits.json`` (``prepare --folds K``) and
             validate on its held-out cases; -1: the 80:20 split.
+        spacing_mm: voxel size (mm, X, Y, Z) the run trains at: the cache's, recorded when
+            training starts (``prepare --spacing``); predict resamples every case to it.
+            None in runs made before it was recorded: predict then keeps each case's grid.
     """
 
     cache: str = ""
@@ -121,6 +124,7 @@ class TrainConfig:
     class_weight: float = 0.2
     classes: tuple[str, ...] = ()
     fold: int = -1
+    spacing_mm: tuple[float, float, float] | None = None
 
     @property
     def output(self) -> SegmentationOutput:

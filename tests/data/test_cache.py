@@ -158,3 +158,22 @@ def test_a_damaged_case_is_named_by_train_and_rebuilt_by_prepare(brats21, tmp_pa
     report = prepare(brats21, cache, progress=False)
     assert (report.prepared, report.skipped) == (1, 2)
     assert open_case(cache, "BraTS2021_00001").image.shape[0] == 4
+
+
+def test_prepare_resamples_to_the_spacing_asked_for(brats21, tmp_path, capsys):
+    from smart_brains.cli import main
+
+    assert main(["prepare", str(brats21), "--out", str(tmp_path / "c2"), "--spacing", "2"]) == 0
+    assert "at 2x2x2 mm" in capsys.readouterr().out
+    index = read_index(tmp_path / "c2")
+    assert index["spacing_mm"] == [2.0, 2.0, 2.0]
+    native = prepare(brats21, tmp_path / "c1", progress=False)
+    assert read_index(native.cache)["spacing_mm"] == [1.0, 1.0, 1.0]  # as stored
+    fine = open_case(native.cache, "BraTS2021_00000")
+    coarse = open_case(tmp_path / "c2", "BraTS2021_00000")
+    assert coarse.meta["spacing_mm"] == [2.0, 2.0, 2.0]
+    assert coarse.meta["original_shape"] == [8, 7, 5]  # 16 x 14 x 10 at 1 mm
+    assert set(np.unique(coarse.label)) <= set(np.unique(fine.label))  # labels, not blends
+    with pytest.raises(SystemExit) as exit_info:  # argparse: one line, exit code 2
+        main(["prepare", str(brats21), "--out", str(tmp_path / "c3"), "--spacing", "0,1"])
+    assert exit_info.value.code == 2 and not (tmp_path / "c3").exists()

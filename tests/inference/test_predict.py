@@ -264,3 +264,35 @@ def test_unknown_cases_are_named_not_a_traceback(trained_run, data, tmp_path, ca
     err = capsys.readouterr().err
     assert code == 2 and "no case nope" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_run_predicts_at_its_own_spacing_and_writes_on_the_case_grid(
+    trained_run, tmp_path, monkeypatch
+):
+    """The session's run trained at 4 mm; a 2 mm case is resampled to 4 mm for the network and
+    its labels come back on the 2 mm grid, geometry and header the input's."""
+    from smart_brains.config import load_config
+    from smart_brains.synth.cohort import synth_cohort
+
+    assert load_config(trained_run / "config.yaml").spacing_mm == (4.0, 4.0, 4.0)
+    data = tmp_path / "fine"
+    synth_cohort(data, n_cases=1, seed=11, spacing_mm=2.0, progress=False)
+    seen = []
+    original = Predictor.probabilities
+
+    def spy(self, normalised, options):
+        seen.append(normalised.shape[1:])
+        return original(self, normalised, options)
+
+    monkeypatch.setattr(Predictor, "probabilities", spy)
+    out = tmp_path / "out"
+    assert main(["predict", str(data), "--model", str(trained_run), "--out", str(out), "--device", "cpu"]) == 0  # fmt: skip
+    case = discover(data)[0]
+    written = nib.load(str(out / f"{case.case_id}.nii.gz"))
+    source = nib.load(str(case.images[0].path))
+    assert written.shape == source.shape == (120, 120, 78)
+    assert np.array_equal(written.affine, source.affine)
+    assert written.header.get_zooms() == source.header.get_zooms()
+    # the network saw the brain at 4 mm: at most half the 2 mm grid along every axis (+1)
+    (shape,) = seen
+    assert all(n <= m // 2 + 1 for n, m in zip(shape, source.shape)), shape

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from smart_brains.checkpoint import DEFAULT_MODEL
 from smart_brains.commands.common import add_layout, parse_cases
 from smart_brains.data.discovery import explicit_case
 from smart_brains.data.labels import CONVENTIONS
@@ -39,8 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "BraTS-GLI-...-t1c.nii.gz -> brats2023, else brats2021)",
     )
     p.add_argument(
-        "--model", required=True, nargs="+",
-        help="run folder(s) or checkpoint file(s); several are ensembled (e.g. five folds)",
+        "--model", nargs="+", default=[DEFAULT_MODEL],
+        help="run folder(s), checkpoint file(s) or packaged model names (`smart-brains "
+        "models`); several are ensembled (e.g. five folds). Default: the packaged "
+        f"{DEFAULT_MODEL} model",
     )  # fmt: skip
     p.add_argument("--out", required=True, help="folder for <case_id>.nii.gz predictions")
     add_layout(p)
@@ -114,7 +117,14 @@ def run(args: argparse.Namespace) -> int:
     skipped = int((~table["written"]).sum())
     note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
     print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
-    print(f"volumes, and any maps or overlays asked for: {extras}")
+    print(f"volumes, quality flags, and any maps or overlays asked for: {extras}")
+    quality = table.attrs.get("quality")
+    if quality is not None and len(quality):
+        review = quality[quality["flag"] == "review"]
+        print(f"quality: {len(quality) - len(review)} ok, {len(review)} to review" + (
+            ": " + ", ".join(f"{c} ({r})" for c, r in zip(review["case_id"], review["reasons"]))
+            if len(review) else ""
+        ))  # fmt: skip
     if any(c not in ("case_id", "written", "path") and not c.endswith("_cm3") for c in table):
         print(f"case classes (the model's case-class head): {extras / 'classes.csv'}")
     return 0

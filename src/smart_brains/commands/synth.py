@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from smart_brains.synth.cohort import synth_cohort
+from smart_brains.synth.transplant import transplant_cohort
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,9 +26,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="source brain: mni2009a (development default), avg152 (test default), or a "
         "BraTS case folder whose T1 gives the anatomy (its tumour masked)",
     )  # fmt: skip
+    p.add_argument(
+        "--real-source", action="append", metavar="CASE",
+        help="build cases from this real case folder instead (four modalities and a seg; "
+        "repeat for several): its anatomy, contrasts and tumour moved, re-contrasted and "
+        "transplanted (synth/transplant.py). Never a validation case",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.real_source:
+        folders = transplant_cohort(
+            args.out, args.real_source, args.n, args.seed, args.spacing, args.workers
+        )
+        print(f"wrote {len(folders)} cases from {len(args.real_source)} real brains to {args.out}")
+        return 0
     folders = synth_cohort(
         args.out, args.n, args.seed, args.spacing, args.workers,
         held_out=args.held_out, brain=args.brain,

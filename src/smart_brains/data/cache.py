@@ -2,11 +2,16 @@
 
 Layout of a cache folder::
 
-    CACHE/dataset.json          modalities, layout, source folder, case ids
+    CACHE/dataset.json          modalities, layout, source folder, case ids, spacing
     CACHE/splits.json           80:20 train/val split (+ optional K folds)
     CACHE/cases/<id>/image.npy  (C, x, y, z) float16, z-scored inside the brain, cropped
     CACHE/cases/<id>/label.npy  (x, y, z) uint8 internal labels (absent without a reference)
-    CACHE/cases/<id>/meta.json  crop box, original shape, affine, NIfTI header, convention
+    CACHE/cases/<id>/meta.json  crop box, original shape, affine, NIfTI header, convention,
+                                spacing (mm) of the cached grid
+
+``prepare(spacing_mm=...)`` resamples every case to that voxel size first (``resample.py``:
+images linearly, labels by nearest neighbour; affine and header follow), so a run trains at
+the spacing its config records.
 
 Each case is written into ``cases/.tmp-<id>-<pid>`` and renamed into place when complete, so a
 run killed at any moment leaves no half-written case; the next run deletes the leftovers.
@@ -15,6 +20,7 @@ run killed at any moment leaves no half-written case; the next run deletes the l
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,8 +34,16 @@ import numpy as np
 
 from smart_brains.data.discovery import Case, discover
 from smart_brains.data.layouts import MODALITIES
-from smart_brains.data.loading import load_case
+from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import Box, normalise_case
+from smart_brains.data.resample import (
+    Spacing,
+    resampled_affine,
+    resize,
+    same_spacing,
+    shape_at,
+    spacing_of,
+)
 from smart_brains.data.splits import make_splits, save_splits
 from smart_brains.errors import DataError, SmartBrainsError
 from smart_brains.parallel import map_cases
@@ -81,9 +95,12 @@ def header_from_text(text: str) -> nib.Nifti1Header:
     return nib.Nifti1Header(binaryblock=base64.b64decode(text))
 
 
-def settings_key(case: Case, modalities: tuple[str, ...]) -> str:
-    """Fingerprint of what a prepared case depends on: format, modalities and source files."""
+def settings_key(case: Case, modalities: tuple[str, ...], spacing_mm: Spacing | None = None) -> str:
+    """Fingerprint of what a prepared case depends on: format, modalities, spacing and source
+    files."""
     parts: list[str] = [str(CACHE_FORMAT), ",".join(modalities), case.convention]
+    if spacing_mm is not None:
+        parts.append("spacing=" + ",".join(f"{v:g}" for v in spacing_mm))
     for path in [*(ref.path for ref in case.images), case.seg]:
         if path is not None:
             stat = path.stat()
@@ -112,13 +129,33 @@ def _map_arrays(folder: Path, meta: dict[str, Any]) -> tuple[np.ndarray, np.ndar
     return image, label
 
 
-def prepare_case(case: Case, cases_dir: Path, modalities: tuple[str, ...]) -> str:
-    """Prepare one case into ``cases_dir/<id>`` atomically; returns 'prepared' or 'skipped'."""
+def _resampled(loaded: LoadedCase, spacing_mm: Spacing | None) -> LoadedCase:
+    """``loaded`` on a grid of ``spacing_mm`` (as it is when None or already there)."""
+    old = spacing_of(loaded.affine)
+    if spacing_mm is None or same_spacing(old, spacing_mm):
+        return loaded
+    shape = shape_at(loaded.image.shape[1:], old, spacing_mm)
+    affine = resampled_affine(loaded.affine, loaded.image.shape[1:], shape)
+    header = loaded.header.copy()
+    header.set_data_shape(shape)
+    header.set_zooms(spacing_of(affine))
+    header.set_qform(affine)
+    header.set_sform(affine)
+    seg = None if loaded.seg is None else resize(loaded.seg, shape, labels=True)
+    image = resize(loaded.image, shape)
+    return dataclasses.replace(loaded, image=image, seg=seg, affine=affine, header=header)
+
+
+def prepare_case(
+    case: Case, cases_dir: Path, modalities: tuple[str, ...], spacing_mm: Spacing | None = None
+) -> str:
+    """Prepare one case into ``cases_dir/<id>`` atomically (resampled to ``spacing_mm`` when
+    given); returns 'prepared' or 'skipped'."""
     final = cases_dir / case.case_id
-    key = settings_key(case, modalities)
+    key = settings_key(case, modalities, spacing_mm)
     if _is_current(final, key):
         return "skipped"
-    loaded = load_case(case, modalities)
+    loaded = _resampled(load_case(case, modalities), spacing_mm)
     try:
         image, box = normalise_case(loaded.image)
     except ValueError as exc:
@@ -137,6 +174,7 @@ def prepare_case(case: Case, cases_dir: Path, modalities: tuple[str, ...]) -> st
         "box": [list(b) for b in box],
         "original_shape": list(loaded.image.shape[1:]),
         "affine": loaded.affine.tolist(),
+        "spacing_mm": list(spacing_of(loaded.affine)),
         "header": header_to_text(loaded.header),
         "layout": case.layout,
         "convention": case.convention,
@@ -154,10 +192,12 @@ def prepare_case(case: Case, cases_dir: Path, modalities: tuple[str, ...]) -> st
     return "prepared"
 
 
-def _prepare_one(args: tuple[Case, Path, tuple[str, ...]]) -> tuple[str, str]:
-    case, cases_dir, modalities = args
+def _prepare_one(
+    args: tuple[Case, Path, tuple[str, ...], Spacing | None],
+) -> tuple[str, str]:
+    case = args[0]
     try:
-        return case.case_id, prepare_case(case, cases_dir, modalities)
+        return case.case_id, prepare_case(*args)
     except SmartBrainsError as exc:
         return case.case_id, f"error: {exc}"
 
@@ -178,8 +218,10 @@ def prepare(
     seed: int = 0,
     folds: int = 0,
     progress: bool = True,
+    spacing_mm: Spacing | None = None,
 ) -> PrepareReport:
-    """Prepare every case of the dataset at ``data`` into the cache folder ``out``.
+    """Prepare every case of the dataset at ``data`` into the cache folder ``out``, resampled
+    to ``spacing_mm`` (mm along X, Y, Z) when given.
 
     Idempotent (cases prepared with the same settings and unchanged sources are skipped),
     atomic per case, parallel over cases with ``workers`` processes. Writes ``dataset.json``
@@ -197,7 +239,7 @@ def prepare(
     for leftover in [*cases_dir.glob(".tmp-*"), *cases_dir.glob(".old-*")]:
         shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
 
-    jobs = [(case, cases_dir, modalities) for case in cases]
+    jobs = [(case, cases_dir, modalities, spacing_mm) for case in cases]
     results = dict(map_cases(_prepare_one, jobs, workers, "prepare", progress))
 
     errors = [s for s in results.values() if s.startswith("error: ")]
@@ -213,6 +255,7 @@ def prepare(
         "layout": cases[0].layout,
         "convention": cases[0].convention,
         "modalities": list(modalities),
+        "spacing_mm": list(spacing_mm) if spacing_mm else cache_spacing(out, ids),
         "cases": ids,
         "labelled": sorted(c.case_id for c in cases if c.seg is not None),
     }
@@ -220,6 +263,15 @@ def prepare(
     save_splits(make_splits(index["labelled"] or ids, seed=seed, folds=folds), out / "splits.json")
     n_skipped = sum(s == "skipped" for s in results.values())
     return PrepareReport(len(ids) - n_skipped, n_skipped, out)
+
+
+def cache_spacing(cache: Path, case_ids: list[str]) -> list[float] | None:
+    """The median voxel spacing (mm) of prepared cases: the spacing a run on them trains at."""
+    spacings = []
+    for case_id in case_ids:
+        meta = json.loads((cache / "cases" / case_id / "meta.json").read_text())
+        spacings.append(meta.get("spacing_mm") or spacing_of(np.asarray(meta["affine"])))
+    return [float(v) for v in np.median(spacings, axis=0)] if spacings else None
 
 
 def read_index(cache: str | Path) -> dict[str, Any]:

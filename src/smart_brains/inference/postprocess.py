@@ -58,6 +58,11 @@ class PostProcessing:
             out[np.isin(components, small[small != 0])] = DEMOTED_TO[region]
         return out
 
+    def scaled(self, factor: float) -> PostProcessing:
+        """The same minimum volumes on a grid whose voxels are ``factor`` times smaller (sizes
+        tuned at a run's spacing, applied on a case's own grid)."""
+        return PostProcessing(tuple(int(round(v * factor)) for v in self.min_voxels))
+
     def describe(self) -> str:
         return ", ".join(f"{r} < {v}" for r, v in zip(REGIONS, self.min_voxels) if v) or "none"
 
@@ -69,7 +74,7 @@ class PostProcessing:
         """From ``to_dict``'s form, or an older ``{"min_et_voxels": N}``."""
         if "min_voxels" in saved:
             return cls(tuple(int(saved["min_voxels"][r]) for r in REGIONS))
-        return cls((0, 0, int(saved["min_et_voxels"])))
+        return cls((0, 0, int(saved.get("min_et_voxels", 0))))
 
     @classmethod
     def parse(cls, text: str) -> PostProcessing:

@@ -12,7 +12,6 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from smart_brains.data.discovery import Case, discover
 from smart_brains.data.labels import from_internal, labels_to_regions, to_internal
 from smart_brains.data.loading import LoadedCase, load_case
 from smart_brains.data.preprocess import crop, normalise_case, uncrop
+from smart_brains.data.resample import resize, same_spacing, shape_at, spacing_of
 from smart_brains.devices import (
     import_in_background,
     resolve_device,
@@ -41,7 +41,9 @@ from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.options import Prediction, PredictOptions
 from smart_brains.inference.postprocess import PostProcessing
+from smart_brains.inference.quality import QUALITY_COLUMNS, quality_measures
 from smart_brains.inference.sliding_window import member_probabilities
+from smart_brains.inference.sources import resolve_model, saved_modalities, tuned_postprocessing
 from smart_brains.inference.tta import flip_sets, mean_and_spread
 from smart_brains.models.registry import build_model
 from smart_brains.paths import (
@@ -54,10 +56,6 @@ from smart_brains.paths import (
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where tables are built: it costs 0.2 s before the first case
-
-
-def _run_of(checkpoint: Path) -> RunDir:
-    return RunDir(checkpoint.parent.parent)  # runs/NAME/checkpoints/best.pt
 
 
 @dataclass
@@ -76,6 +74,7 @@ class Predictor:
         if it was never validated; a folder of runs, such as ``train --fold all``'s, gives
         every run in it: an ensemble of the folds)."""
         dev = resolve_device(device)
+        paths = [resolve_model(p) for p in paths]
         files, weights, cfgs = [], [], []
         for given in expand_runs(paths):
             path = RunDir(given).weights if Path(given).is_dir() else Path(given)
@@ -105,8 +104,7 @@ class Predictor:
         windows = [cfg.patch_size_vox for cfg in cfgs]
         # the tuning beside the first path given: a run, a folder of fold runs (tuned out of
         # fold), or the run of a checkpoint file
-        first = Path(paths[0])
-        tuned = _tuned(RunDir(first) if first.is_dir() else _run_of(first))
+        tuned = tuned_postprocessing(Path(paths[0]))
         return cls(models, cfgs[0], dev, tuned, windows)
 
     def probabilities(
@@ -129,17 +127,35 @@ class Predictor:
 
         return mean_and_spread(members())
 
-    def predict_image(self, image: np.ndarray, options: PredictOptions) -> Prediction:
-        """Raw (C, X, Y, Z) image in ``cfg.modalities`` order -> ``Prediction`` on its grid."""
-        normalised, box = normalise_case(image)
-        mean, spread, count = self.probabilities(normalised, options)
-        labels = self.cfg.output.decode(mean)
-        labels = (self.tuned if options.post is None else options.post).apply(labels)
+    def predict_image(
+        self, image: np.ndarray, options: PredictOptions, spacing: Sequence[float] | None = None
+    ) -> Prediction:
+        """Raw (C, X, Y, Z) image in ``cfg.modalities`` order, of voxel size ``spacing`` (mm)
+        -> ``Prediction`` on its grid. A case whose spacing differs from the run's
+        (``cfg.spacing_mm``) is resampled to it; the probabilities come back onto the case's
+        grid before they become labels, as nnU-Net does, and tuned component sizes follow
+        the voxel volume."""
         shape = image.shape[1:]
-        return Prediction(
-            uncrop(labels, box, shape), mean, spread, box, shape, count,
-            self.case_probabilities(normalised, labels),
-        )  # fmt: skip
+        target = self.cfg.spacing_mm
+        if spacing is None or target is None or same_spacing(spacing, target):
+            normalised, box = normalise_case(image)
+            mean, spread, count = self.probabilities(normalised, options)
+            labels = self.cfg.output.decode(mean)
+            labels = (self.tuned if options.post is None else options.post).apply(labels)
+            return Prediction(
+                uncrop(labels, box, shape), mean, spread, box, shape, count,
+                self.case_probabilities(normalised, labels),
+            )  # fmt: skip
+        work_shape = shape_at(shape, spacing, target)
+        normalised, box = normalise_case(resize(image, work_shape))
+        mean, spread, count = self.probabilities(normalised, options)
+        case_probabilities = self.case_probabilities(normalised, self.cfg.output.decode(mean))
+        mean = resize(uncrop(mean, box, work_shape), shape)
+        spread = resize(uncrop(spread, box, work_shape), shape)
+        post = options.post or self.tuned.scaled(float(np.prod(target) / np.prod(spacing)))
+        labels = post.apply(self.cfg.output.decode(mean))
+        whole = tuple((0, n) for n in shape)
+        return Prediction(labels, mean, spread, whole, shape, count, case_probabilities)
 
     def case_probabilities(self, normalised: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
         """(K,) case-class probabilities from the window around the tumour of ``labels``
@@ -180,7 +196,7 @@ class Predictor:
             return row
         if loaded is None:
             loaded = load_case(case, self.cfg.modalities)
-        result = self.predict_image(loaded.image, options)
+        result = self.predict_image(loaded.image, options, spacing_of(loaded.affine))
         extras = out_dir if extras is None else extras
         names = np.array(self.cfg.output.channel_names)
         if options.probabilities:
@@ -202,6 +218,10 @@ class Predictor:
         labels = from_internal(result.labels, case.convention)
         volumes = tumour_volumes(result.labels, loaded.header.get_zooms()[:3])
         row = {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
+        row["_quality"] = quality_measures(
+            self.cfg.output.whole_tumour(result.cropped_probabilities),
+            result.cropped_spread[0], crop(result.labels, result.box), spacing_of(loaded.affine),
+        )  # fmt: skip
         if writer is None:
             write_segmentation(labels, loaded.affine, loaded.header, target)
         else:  # compressing and writing overlap the next case's computation
@@ -221,19 +241,6 @@ class Predictor:
 
         probabilities = np.stack(rows["case_probabilities"].to_list())
         return prediction_table(list(rows["case_id"]), probabilities, list(self.cfg.classes))
-
-
-def _tuned(run: RunDir) -> PostProcessing:
-    """The run's tuned post-processing (``tune-postprocessing``), none if it has none."""
-    if not run.postprocessing.is_file():
-        return PostProcessing()
-    try:
-        return PostProcessing.from_dict(json.loads(run.postprocessing.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(
-            f"{run.postprocessing}: unreadable ({exc}); run `smart-brains tune-postprocessing "
-            f"{run.root}` again or delete the file"
-        ) from None
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -273,11 +280,14 @@ def predict(
     and with a case-class head the predicted class (a column named after the target).
 
     ``out`` receives segmentations only. Extras (``volumes.csv``, the table returned;
+    ``quality.csv``, a quality flag per newly predicted case (``quality.py``), also in
+    ``table.attrs["quality"]``;
     probability and uncertainty maps, overlays, ``classes.csv`` with the class probabilities)
     go to ``extras`` (default
     ``extras_folder(out)``). Temporary files left in ``out`` by a killed run are removed.
     """
     model_list = [models] if isinstance(models, (str, Path)) else list(models)
+    model_list = [resolve_model(m) for m in model_list]
     cases = [data] if isinstance(data, Case) else discover(data, layout)
     if case_ids is not None:
         unknown = sorted(set(case_ids) - {c.case_id for c in cases})
@@ -295,7 +305,7 @@ def predict(
     import_in_background("pandas", "scipy.ndimage")
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
         # the first case is read while the models load
-        modalities = _saved_modalities(model_list[0])
+        modalities = saved_modalities(model_list[0])
         ahead = reader.submit(load_case, cases[0], modalities) if cases and modalities else None
         predictor = Predictor.from_checkpoints(model_list, device)
         if predictor.device.type == "cuda":  # autotuned kernels pay off from the second case
@@ -304,22 +314,6 @@ def predict(
             ahead = None
         return _predict_all(predictor, cases, Path(out), options, progress, extras, reader, writer,
                             ahead)  # fmt: skip
-
-
-def _saved_modalities(model: str | Path) -> tuple[str, ...] | None:
-    """The modalities in a run folder's ``config.yaml`` (None for anything else)."""
-    from smart_brains.config import load_config
-
-    run = Path(model)
-    if not (run / "config.yaml").is_file():
-        runs = expand_runs([run])
-        run = runs[0] if runs and (runs[0] / "config.yaml").is_file() else None
-        if run is None:
-            return None
-    try:
-        return tuple(load_config(run / "config.yaml").modalities)
-    except Exception:  # noqa: BLE001 - a guess only; from_checkpoints reports real problems
-        return None
 
 
 def _predict_all(
@@ -353,6 +347,10 @@ def _predict_all(
             row.pop("_written").result()  # a failed write raises here
     import pandas as pd
 
+    quality = pd.DataFrame(
+        [{"case_id": row["case_id"], **row.pop("_quality")} for row in rows if "_quality" in row],
+        columns=["case_id", *QUALITY_COLUMNS],
+    )
     table = pd.DataFrame(rows)
     classes = predictor.classes_table(table)
     if classes is not None:
@@ -360,4 +358,7 @@ def _predict_all(
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
     write_csv(table, extras / "volumes.csv", index=False)
+    if len(quality):
+        write_csv(quality, extras / "quality.csv", index=False)
+    table.attrs["quality"] = quality
     return table

@@ -51,6 +51,10 @@ class SegmentationOutput:
         """(K, X, Y, Z) probabilities -> (X, Y, Z) uint8 internal labels."""
         raise NotImplementedError
 
+    def whole_tumour(self, probs: np.ndarray) -> np.ndarray:
+        """(K, X, Y, Z) probabilities -> (X, Y, Z) probability of the whole tumour."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class RegionOutput(SegmentationOutput):
@@ -67,6 +71,9 @@ class RegionOutput(SegmentationOutput):
         """Nested first (p(ET) <= p(TC) <= p(WT)), then thresholded."""
         return regions_to_labels(enforce_nesting(probs) > threshold)
 
+    def whole_tumour(self, probs: np.ndarray) -> np.ndarray:
+        return probs[0]
+
 
 @dataclass(frozen=True)
 class LabelOutput(SegmentationOutput):
@@ -81,6 +88,9 @@ class LabelOutput(SegmentationOutput):
 
     def decode(self, probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
         return probs.argmax(0).astype(np.uint8)
+
+    def whole_tumour(self, probs: np.ndarray) -> np.ndarray:
+        return 1.0 - probs[0]
 
 
 def enforce_nesting(region_probs: np.ndarray) -> np.ndarray:

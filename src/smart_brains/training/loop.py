@@ -36,7 +36,7 @@ from smart_brains.checkpoint import (
     training_state,
 )
 from smart_brains.config import TrainConfig, save_config
-from smart_brains.data.cache import channel_indices, read_index
+from smart_brains.data.cache import cache_spacing, channel_indices, read_index
 from smart_brains.data.case_labels import load_labels
 from smart_brains.data.splits import load_splits, split_ids
 from smart_brains.devices import autocast_dtype, resolve_device
@@ -200,6 +200,7 @@ def _setup(cfg: TrainConfig, resume: bool, info: distributed.DistInfo) -> _Train
     if not train_ids:
         raise DataError(f"{cfg.cache}: no labelled training cases; training needs *_seg files")
     cfg, case_classes = resolve_case_classes(cfg, index)
+    cfg = dataclasses.replace(cfg, spacing_mm=_cache_spacing(cfg, index))
     run = RunDir(Path(cfg.runs_dir) / cfg.name)
     if run.last.exists() and not resume:
         raise DataError(
@@ -240,6 +241,13 @@ def _setup(cfg: TrainConfig, resume: bool, info: distributed.DistInfo) -> _Train
         CaseClassLoss(case_output.weight) if case_output else None, state, val_ids, channels,
         case_classes, _tensorboard(run) if info.is_main else None,
     )  # fmt: skip
+
+
+def _cache_spacing(cfg: TrainConfig, index: dict[str, Any]) -> tuple[float, float, float] | None:
+    """The voxel size of the cache (recorded by ``prepare``; caches made before: the median of
+    their cases' affines), which the run records as the spacing it trains at."""
+    spacing = index.get("spacing_mm") or cache_spacing(Path(cfg.cache), index["cases"])
+    return tuple(float(v) for v in spacing) if spacing else None
 
 
 def _training_device(cfg: TrainConfig, info: distributed.DistInfo) -> torch.device:
