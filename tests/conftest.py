@@ -19,6 +19,8 @@ REAL_CASE = Path(
         Path(__file__).resolve().parents[2] / "shared" / "data" / "real-case" / "TCGA-FG-6692",
     )
 )
+# the four expert-labelled validation cases beside it (never used to build training data)
+REAL_VAL = REAL_CASE.parent.parent / "real-val"
 BRATS_AFFINE = np.array([[-1.0, 0, 0, 0], [0, -1.0, 0, 13], [0, 0, 1.0, 0], [0, 0, 0, 1]])
 
 
@@ -142,8 +144,17 @@ def real_case() -> Path:
     return REAL_CASE
 
 
+@pytest.fixture
+def real_val() -> Path:
+    """The folder of real validation cases; the test skips, with the reason, when it is absent."""
+    if not REAL_VAL.is_dir():
+        pytest.skip(f"real validation cases not found at {REAL_VAL} (they live in ../shared)")
+    return REAL_VAL
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use ``real_case`` get the ``real_case`` marker (``-m real_case`` selects them)."""
+    """Tests that use ``real_case`` or ``real_val`` get the ``real_case`` marker (``-m
+    real_case`` selects them)."""
     for item in items:
-        if "real_case" in getattr(item, "fixturenames", ()):
+        if {"real_case", "real_val"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.real_case)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from smart_brains.checkpoint import DEFAULT_MODEL
 from smart_brains.commands.common import print_tuning
 from smart_brains.workflows.demo import DemoConfig, run_demo
 
@@ -31,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary[columns].round(3).to_string())
     print("\nHeld-out test cases (another brain, an acquisition site training never saw):")
     print(result.test_summary[columns].round(3).to_string())
+    if result.packaged_summary is not None:
+        print(f"\nThe same test cases with the packaged model ({DEFAULT_MODEL}, trained on "
+              "generated real-appearance data; `smart-brains models`):")  # fmt: skip
+        print(result.packaged_summary[columns].round(3).to_string())
     print(
         "\nPost-processing tuned for brats2023-gli, which ranks on lesion-wise Dice (on the "
         f"{result.postprocessing['cases']} validation cases):"

@@ -12,6 +12,10 @@ components changes that score far more than the whole-volume Dice. The demo has 
 apart from its validation cases, so the sizes are tuned on the cases they are reported on (a
 cross-validation tunes them out of fold: ``tune-postprocessing runs/NAME`` on ``--fold all``).
 
+With a packaged model in the install (``smart-brains models``), the demo also segments the test
+cases with it, so that a newcomer sees beside the four-minute run what a model trained longer
+on real-appearance generated data does.
+
 Classification: a radiomics grade classifier (``classify fit``) is cross-validated and fitted
 on the training cases' reference segmentations, then grades the held-out gliomas from their
 predicted segmentations (grade applies to gliomas only: the cohort's other tumour types have
@@ -25,8 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from smart_brains.checkpoint import DEFAULT_MODEL, packaged_models
 from smart_brains.classification.classifiers import ClassifierConfig
-from smart_brains.classification.classify import fit_classifier, predict_classes
+from smart_brains.classification.classify import FitResult, fit_classifier, predict_classes
 from smart_brains.config import TrainConfig
 from smart_brains.data.cache import prepare
 from smart_brains.data.splits import split_ids
@@ -82,6 +87,7 @@ class DemoResult:
     postprocessing: dict  # tune_postprocessing's result: sizes, Dice before and after
     classifier_summary: pd.DataFrame  # cross-validated scores on the training cases
     seconds: dict[str, float] = field(default_factory=dict)
+    packaged_summary: pd.DataFrame | None = None  # the packaged model on the test cases
 
 
 def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResult:
@@ -129,6 +135,40 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
     test_predictions = out / "test-predictions"
     predict(run.root, test_data, test_predictions, device=cfg.device, progress=progress)
     lap("predict")
+    fitted, graded, classes_csv = _grade(cfg, out, train_ids, val_ids, predictions, progress)
+    lap("classify")
+    report = build_report(
+        run.root, predictions, data, out / "report", cfg.device, progress,
+        classifier=out / "classifier", classes=classes_csv,
+    )  # fmt: skip
+    lap("evaluate+report")
+    scores_csv = out / "report" / "evaluation" / "scores.csv"
+    summary = report.evaluation.summary()
+    test_summary = evaluate(test_predictions, test_data, challenge="brats2021").summary()
+    packaged = None
+    if DEFAULT_MODEL in packaged_models():  # the model a user gets, on the same test cases
+        packaged_predictions = out / "test-predictions-packaged"
+        predict(packaged_models()[DEFAULT_MODEL], test_data, packaged_predictions,
+                device=cfg.device, progress=progress)  # fmt: skip
+        packaged = evaluate(packaged_predictions, test_data, challenge="brats2021").summary()
+        lap("packaged model")
+    return DemoResult(
+        out, run.root, predictions, scores_csv, summary, test_summary, report.html, graded,
+        tuned, fitted.summary(), seconds, packaged,
+    )  # fmt: skip
+
+
+def _grade(
+    cfg: DemoConfig,
+    out: Path,
+    train_ids: list[str],
+    val_ids: list[str],
+    predictions: Path,
+    progress: bool,
+) -> tuple[FitResult, pd.DataFrame, Path | None]:
+    """Fit the radiomics grade classifier on the training cases, grade the held-out gliomas
+    from their predicted segmentations; (fit, graded table, classes.csv or None)."""
+    data = out / "data"
     grades = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False).set_index("case_id")
     fitted = fit_classifier(
         data, out / "classifier", ClassifierConfig(target="grade", seed=cfg.seed),
@@ -145,16 +185,4 @@ def run_demo(cfg: DemoConfig = DemoConfig(), progress: bool = True) -> DemoResul
         "predicted grade": classes["predicted"],
         "probability": [classes.loc[c, f"p_{k}"] for c, k in zip(classes.index, classes["predicted"])],
     })  # fmt: skip
-    lap("classify")
-    report = build_report(
-        run.root, predictions, data, out / "report", cfg.device, progress,
-        classifier=out / "classifier", classes=classes_csv if gliomas else None,
-    )  # fmt: skip
-    lap("evaluate+report")
-    scores_csv = out / "report" / "evaluation" / "scores.csv"
-    summary = report.evaluation.summary()
-    test_summary = evaluate(test_predictions, test_data, challenge="brats2021").summary()
-    return DemoResult(
-        out, run.root, predictions, scores_csv, summary, test_summary, report.html, graded,
-        tuned, fitted.summary(), seconds,
-    )  # fmt: skip
+    return fitted, graded, classes_csv if gliomas else None
