@@ -82,6 +82,18 @@ def quality_auc(table: pd.DataFrame) -> str:
     )
 
 
+def model_load_seconds(model: str) -> float:
+    """Median of 5 loads of the model into a ``Predictor`` (weights, network, tuning)."""
+    from smart_brains.inference.predict import Predictor
+
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        Predictor.from_checkpoints([model], "cpu")
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
 def package(run: Path, name: str, info: dict) -> Path:
     from smart_brains.checkpoint import WEIGHTS_DIR, load_weights, save_packaged
     from smart_brains.paths import RunDir
@@ -108,6 +120,18 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     extra = ["--tta", args.tta]
     real, real_s = score(args.model, Path(args.real_val), work, "real-val", extra)
+    one_case = sorted(p for p in Path(args.real_val).iterdir() if p.is_dir())[0]
+    single_s = cli(
+        "predict",
+        str(one_case),
+        "--model",
+        args.model,
+        "--out",
+        str(work / "one"),
+        "--overwrite",
+        *extra,
+    )
+    load_s = model_load_seconds(args.model)
     test_data = work / "held-out"
     if not test_data.is_dir():
         cli(
@@ -144,6 +168,9 @@ def main() -> None:
     print(f"Per real case (WT/TC/ET Dice): {per_case}.")
     print(
         f"Prediction of the {len(real)} real cases from process start: {real_s:.1f} s ({real_s / len(real):.1f} s per case, one process)."
+    )
+    print(
+        f"One case from process start to its NIfTI written: {single_s:.1f} s; loading the model (weights and network, in a running process): {load_s:.2f} s."
     )
     print(f"Quality flag on the held-out generated cases: {quality_auc(test)}.")
     print(

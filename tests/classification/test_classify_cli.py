@@ -21,15 +21,49 @@ def test_hgg_lgg_folders_fit_predict_evaluate(tmp_path, capsys):
         labels[5 : 6 + i // 2, 5:9, 3:7] = 2  # sizes vary
         save(encode(labels, "brats2021"), folder / f"BraTS20_Training_{i:03d}_seg.nii.gz")
     model, out = tmp_path / "model", tmp_path / "pred"
-    assert main(["classify", "fit", str(root), "--out", str(model), "--folds", "2"]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "fit",
+                str(root),
+                "--out",
+                str(model),
+                "--folds",
+                "2",
+                "--seg",
+                "reference",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "HGG/ and LGG/ folders" in text and "volumes (baseline)" in text
     summary = pd.read_csv(model / "cv_summary.csv")
     assert list(summary["model"]) == ["radiomics", "volumes (baseline)"]
     assert json.loads((model / "classifier.json").read_text())["classes"] == ["HGG", "LGG"]
-    assert main(["classify", "predict", str(root), "--model", str(model), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                str(root),
+                "--model",
+                str(model),
+                "--out",
+                str(out),
+                "--seg",
+                "reference",
+            ]
+        )
+        == 0
+    )
     classes = pd.read_csv(out / "classes.csv", dtype=str)
-    assert list(classes.columns) == ["case_id", "predicted", "p_HGG", "p_LGG"]
+    assert list(classes.columns) == [
+        "case_id", "predicted", "p_HGG", "p_LGG", "segmentation", "in_fit",
+    ]  # fmt: skip
+    assert set(classes["segmentation"]) == {"reference"}
+    assert (classes["in_fit"] == "True").all()  # every case was in the fit: marked
     assert np.allclose(classes[["p_HGG", "p_LGG"]].astype(float).sum(axis=1), 1.0)
     labels = tmp_path / "grades.csv"
     labels.write_text(
@@ -55,3 +89,33 @@ def test_the_cohort_writes_labels_with_grades_for_gliomas_only(tmp_path):
         assert row["kind"] == manifest["cases"][row["case_id"]]["kind"]
         assert (row["grade"] in ("HGG", "LGG")) == (row["kind"] == "glioma")
     assert set(manifest["class_rates"]["kind"]) == {"glioma", "metastasis", "meningioma"}
+
+
+def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_path, capsys):
+    """No --seg: every case is segmented by --seg-model (here the session's run; by default the
+    packaged model) and the model and classes.csv record that source."""
+    data = tmp_path / "data"
+    synth_cohort(data, n_cases=6, seed=4, spacing_mm=4.0, progress=False)
+    labels = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False)
+    own = tmp_path / "own.csv"
+    own.write_text(
+        "case_id,side\n" + "".join(f"{c},{'AB'[i % 2]}\n" for i, c in enumerate(labels["case_id"]))
+    )
+    model, out = tmp_path / "model", tmp_path / "pred"
+    fit = ["classify", "fit", str(data), "--out", str(model), "--folds", "2", "--target", "side",
+           "--labels", str(own), "--classifier", "volumes", "--seg-model", str(trained_run),
+           "--device", "cpu"]  # fmt: skip
+    assert main(fit) == 0
+    assert f"features from: model {trained_run}" in capsys.readouterr().out
+    assert sorted(p.name for p in (model / "segmentations").glob("*.nii.gz")) == sorted(
+        f"{c}.nii.gz" for c in labels["case_id"]
+    )
+    assert (
+        json.loads((model / "classifier.json").read_text())["segmentation"]
+        == f"model {trained_run}"
+    )
+    predict = ["classify", "predict", str(data), "--model", str(model), "--out", str(out), "--seg", "reference"]  # fmt: skip
+    assert main(predict) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "fitted on features from model" in captured.err
+    assert "were in the fit" in captured.out

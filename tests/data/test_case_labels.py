@@ -121,7 +121,20 @@ def test_cli_bad_target_is_one_line_exit_2(tmp_path, capsys):
         make_suffixed(root, f"BraTS2021_{i:05d}", seed=i)
     write(root / "labels.csv", "case_id,grade\nBraTS2021_00000,HGG\nBraTS2021_00001,LGG\n")
     assert (
-        main(["classify", "fit", str(root), "--out", str(tmp_path / "m"), "--target", "mgmt"]) == 2
+        main(
+            [
+                "classify",
+                "fit",
+                str(root),
+                "--out",
+                str(tmp_path / "m"),
+                "--target",
+                "mgmt",
+                "--seg",
+                "reference",
+            ]
+        )
+        == 2
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "labels.csv: no column 'mgmt'" in err and "Traceback" not in err

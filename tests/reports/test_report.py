@@ -66,7 +66,22 @@ def classifier(tmp_path_factory):
         labels[5 : 6 + i // 2, 5:9, 3:7] = 2
         save(encode(labels, "brats2021"), folder / f"BraTS20_Training_{i:03d}_seg.nii.gz")
     model = root / "model"
-    assert main(["classify", "fit", str(root), "--out", str(model), "--folds", "2"]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "fit",
+                str(root),
+                "--out",
+                str(model),
+                "--folds",
+                "2",
+                "--seg",
+                "reference",
+            ]
+        )
+        == 0
+    )
     return model
 
 

@@ -170,15 +170,22 @@ class CaseClassifier:
     pipeline: Pipeline
     classes: list[str]
     columns: list[str]
+    segmentation: str = "reference"  # where the sub-regions of the fitted cases came from
 
     @classmethod
-    def fit(cls, features: pd.DataFrame, truth: pd.Series, cfg: ClassifierConfig) -> CaseClassifier:
+    def fit(
+        cls,
+        features: pd.DataFrame,
+        truth: pd.Series,
+        cfg: ClassifierConfig,
+        segmentation: str = "reference",
+    ) -> CaseClassifier:
         x = select_columns(features.loc[truth.index], cfg)
         y = truth.astype(str).to_numpy()
         smallest = int(pd.Series(y).value_counts().min())
         with _quiet():
             pipeline = build_pipeline(cfg, x.shape[1], smallest).fit(x, y)
-        return cls(cfg, pipeline, sorted(set(y)), list(x.columns))
+        return cls(cfg, pipeline, sorted(set(y)), list(x.columns), segmentation)
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """``classes.csv`` rows for every case of ``features`` (missing columns: NaN, imputed)."""
@@ -212,6 +219,7 @@ class CaseClassifier:
             "config": dataclasses.asdict(self.config),
             "classes": self.classes,
             "columns": self.columns,
+            "segmentation": self.segmentation,
         }
         write_text(folder / "classifier.json", json.dumps(meta, indent=1))
 
@@ -229,5 +237,5 @@ class CaseClassifier:
         meta = json.loads(meta_path.read_text())
         return cls(
             ClassifierConfig(**meta["config"]), joblib.load(folder / "model.joblib"),
-            meta["classes"], meta["columns"],
+            meta["classes"], meta["columns"], meta.get("segmentation", "reference"),
         )  # fmt: skip

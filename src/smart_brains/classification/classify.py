@@ -1,7 +1,9 @@
 """``smart-brains classify fit|predict|evaluate``: case-level classification end to end.
 
 ``fit`` extracts the features of every labelled case (from the reference segmentations, or
-from predicted ones with ``seg_dir``), cross-validates the chosen classifier and the volume
+from predicted ones with ``seg_dir``: a folder, or a function that segments the cases and
+returns their folder, which ``workflows/classify.py`` gives to segment with a model),
+cross-validates the chosen classifier and the volume
 baseline on the same folds, fits the chosen one on all cases and writes the model folder:
 
     MODEL/model.joblib, classifier.json   the fitted pipeline and its settings
@@ -15,6 +17,8 @@ baseline on the same folds, fits the chosen one on all cases and writes the mode
 from __future__ import annotations
 
 import dataclasses
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +44,24 @@ def _select(cases: list[Case], case_ids: list[str] | None, data: Path) -> list[C
     return [known[c] for c in case_ids]
 
 
-def _seg_paths(cases: list[Case], seg_dir: str | Path | None) -> dict[str, Path] | None:
+# where a case's sub-regions come from: None (the reference), a folder of segmentations, or
+# a function that segments the cases it is given and returns their folder
+SegSource = str | Path | Callable[[list[Case]], Path] | None
+
+
+def _seg_paths(cases: list[Case], seg_dir: SegSource) -> dict[str, Path] | None:
     if seg_dir is None:
         return None
+    if callable(seg_dir):
+        seg_dir = seg_dir(cases)
     return {c.case_id: prediction_path(Path(seg_dir), c.case_id) for c in cases}
+
+
+def describe_source(seg_dir: SegSource, segmentation: str | None) -> str:
+    """The ``segmentation`` column: as given, else ``reference`` or ``folder PATH``."""
+    if segmentation:
+        return segmentation
+    return "reference" if seg_dir is None else f"folder {seg_dir}"
 
 
 @dataclass(frozen=True)
@@ -68,17 +86,20 @@ def fit_classifier(
     out: str | Path,
     cfg: ClassifierConfig,
     labels_file: str | Path | None = None,
-    seg_dir: str | Path | None = None,
+    seg_dir: SegSource = None,
     layout: str | None = None,
     case_ids: list[str] | None = None,
     workers: int = 1,
     progress: bool = True,
     features: pd.DataFrame | None = None,
+    segmentation: str | None = None,
 ) -> FitResult:
     """Cross-validate and fit a case classifier on ``data`` (see the module docstring).
 
     Args:
+        seg_dir: where the sub-regions come from (``SegSource``; None: the references).
         features: a feature table already computed for these cases (skips extraction).
+        segmentation: how to name the source in the model (default ``describe_source``).
     """
     cfg = cfg.validate()
     data, out = Path(data), Path(out)
@@ -97,7 +118,7 @@ def fit_classifier(
     oof = cross_validate(features, truth, cfg)
     base_cfg = dataclasses.replace(cfg, model="volumes")
     baseline_oof = cross_validate(features, truth, base_cfg)
-    classifier = CaseClassifier.fit(features, truth, cfg)
+    classifier = CaseClassifier.fit(features, truth, cfg, describe_source(seg_dir, segmentation))
     result = FitResult(
         out, labels, score_classes(oof, truth), score_classes(baseline_oof, truth), classifier
     )
@@ -115,21 +136,39 @@ def predict_classes(
     data: str | Path,
     model: str | Path,
     out: str | Path,
-    seg_dir: str | Path | None = None,
+    seg_dir: SegSource = None,
     layout: str | None = None,
     case_ids: list[str] | None = None,
     workers: int = 1,
     progress: bool = True,
+    segmentation: str | None = None,
 ) -> pd.DataFrame:
     """Classify every case of ``data`` with the model folder ``model``; writes and returns
-    ``out/classes.csv``."""
+    ``out/classes.csv``: case_id, predicted, p_<class>..., ``segmentation`` (where the
+    sub-regions came from) and ``in_fit`` (the case was one the model was fitted on: its
+    class says nothing about new data). A source other than the model's is warned about."""
     classifier = CaseClassifier.load(model)
     data = Path(data)
     cases = _select(discover(data, layout), case_ids, data)
+    source = describe_source(seg_dir, segmentation)
+    if source.split()[0] != classifier.segmentation.split()[0]:
+        warnings.warn(
+            f"{model}: fitted on features from {classifier.segmentation} segmentations, "
+            f"predicting from {source}: expect the classes to shift",
+            stacklevel=2,
+        )
     features = feature_table(cases, _seg_paths(cases, seg_dir), workers=workers, progress=progress)
     table = classifier.predict(features)
+    table["segmentation"] = source
+    table["in_fit"] = table.index.isin(_fitted_cases(Path(model)))
     write_csv(table, Path(out) / "classes.csv")
     return table
+
+
+def _fitted_cases(model: Path) -> list[str]:
+    """The case ids a model folder was fitted on (its ``labels_used.csv``)."""
+    path = model / "labels_used.csv"
+    return list(pd.read_csv(path, dtype=str)["case_id"]) if path.is_file() else []
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from smart_brains.checkpoint import DEFAULT_MODEL
 from smart_brains.classification.classifiers import (
     ESTIMATORS,
     MODELS,
     ClassifierConfig,
 )
-from smart_brains.classification.classify import (
-    evaluate_classes,
-    fit_classifier,
-    predict_classes,
-)
+from smart_brains.classification.classify import evaluate_classes
 from smart_brains.commands.common import add_layout, parse_cases
+from smart_brains.workflows.classify import (
+    REFERENCE,
+    Segmentation,
+    fit_with_segmentation,
+    predict_with_segmentation,
+)
 
 DEFAULTS = ClassifierConfig()
 
@@ -26,8 +29,9 @@ def cmd_classify_fit(args: argparse.Namespace) -> int:
         target=args.target, model=args.classifier, estimator=args.estimator,
         n_features=args.n_features, folds=args.folds, seed=args.seed,
     )  # fmt: skip
-    result = fit_classifier(
-        args.data, args.out, cfg, args.labels, args.seg, args.layout, args.cases, args.workers
+    segmentation = _segmentation(args)
+    result = fit_with_segmentation(
+        args.data, args.out, cfg, segmentation, args.labels, args.layout, args.cases, args.workers
     )
     labels = result.labels
     left = f"; {labels.left_out} cases without a {cfg.target} left out" if labels.left_out else ""
@@ -45,15 +49,32 @@ def cmd_classify_fit(args: argparse.Namespace) -> int:
         f"against the volume baseline: AUC {gain:+.3f}"
         + ("" if gain > 0 else " (it does not beat the baseline)")
     )
+    print(f"features from: {_said(segmentation)}")
     print(f"model: {result.folder}")
     return 0
 
 
+def _segmentation(args: argparse.Namespace) -> Segmentation:
+    return Segmentation(args.seg, args.seg_model, args.device)
+
+
+def _said(segmentation: Segmentation) -> str:
+    if segmentation.seg == REFERENCE:
+        return ("the reference segmentations (--seg reference): scores on them are optimistic, "
+                "new data has no reference")  # fmt: skip
+    return segmentation.describe()
+
+
 def cmd_classify_predict(args: argparse.Namespace) -> int:
-    table = predict_classes(
-        args.data, args.model, args.out, args.seg, args.layout, args.cases, args.workers
+    segmentation = _segmentation(args)
+    table = predict_with_segmentation(
+        args.data, args.model, args.out, segmentation, args.layout, args.cases, args.workers
     )
-    print(table.round(3).to_string())
+    print(table.drop(columns="segmentation").round(3).to_string())
+    print(f"features from: {_said(segmentation)}")
+    if table["in_fit"].any():
+        print(f"{int(table['in_fit'].sum())} of these cases were in the fit (in_fit): their "
+              "classes say nothing about new data")  # fmt: skip
     print(f"wrote {Path(args.out) / 'classes.csv'}")
     return 0
 
@@ -106,9 +127,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     ev.add_argument("--out", help="folder for the scores (default: beside classes.csv)")
     for sub_parser in (fit, pred):
         sub_parser.add_argument(
-            "--seg", help="folder of predicted <case_id>.nii.gz to take sub-regions from "
-            "(default: the reference segmentations)",
+            "--seg", help="where the sub-regions come from: a folder of <case_id>.nii.gz "
+            "segmentations, or `reference` (the dataset's own *_seg files: optimistic); "
+            "default: segment every case with --seg-model",
         )  # fmt: skip
+        sub_parser.add_argument(
+            "--seg-model", default=DEFAULT_MODEL,
+            help="run folder or packaged model that segments the cases (default: %(default)s)",
+        )  # fmt: skip
+        sub_parser.add_argument("--device", default="auto", help="where --seg-model runs")
         add_layout(sub_parser)
         sub_parser.add_argument(
             "--cases", type=parse_cases, help="comma-separated case ids (default: all)"
