@@ -95,3 +95,13 @@ def test_unrelated_files_ignored(brats21):
 def test_an_msd_task_folder_one_level_down_is_found(tmp_path):
     make_msd(tmp_path / "Task01_BrainTumour", ["BRATS_001", "BRATS_002"])
     assert [c.case_id for c in discover(tmp_path)] == ["BRATS_001", "BRATS_002"]
+
+
+def test_symlinked_case_folders_are_found(tmp_path):
+    real = tmp_path / "elsewhere"
+    make_suffixed(real, "BraTS2021_00007", seed=0)
+    data = tmp_path / "data"
+    make_suffixed(data, "BraTS2021_00001", seed=1)
+    (data / "BraTS2021_00007").symlink_to(real / "BraTS2021_00007", target_is_directory=True)
+    (data / "loop").symlink_to(data, target_is_directory=True)  # a link loop ends
+    assert [c.case_id for c in discover(data)] == ["BraTS2021_00001", "BraTS2021_00007"]

@@ -220,22 +220,54 @@ class CaseClassifier:
             "classes": self.classes,
             "columns": self.columns,
             "segmentation": self.segmentation,
+            "versions": library_versions(),
         }
         write_text(folder / "classifier.json", json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, folder: str | Path) -> CaseClassifier:
+        """The classifier of a ``classify fit`` folder; a DataError naming the file and what
+        to do when it is missing, damaged, or was fitted with another scikit-learn (a pickle
+        of another version may load wrongly, so it is refused rather than trusted)."""
         import joblib
 
         folder = Path(folder)
-        meta_path = folder / "classifier.json"
-        if not meta_path.is_file() or not (folder / "model.joblib").is_file():
+        meta_path, model_path = folder / "classifier.json", folder / "model.joblib"
+        if not meta_path.is_file() or not model_path.is_file():
             raise DataError(
                 f"{folder}: not a classifier folder (no classifier.json and model.joblib); "
                 "make one with `smart-brains classify fit`"
             )
-        meta = json.loads(meta_path.read_text())
-        return cls(
-            ClassifierConfig(**meta["config"]), joblib.load(folder / "model.joblib"),
-            meta["classes"], meta["columns"], meta.get("segmentation", "reference"),
-        )  # fmt: skip
+        again = f"fit it again with `smart-brains classify fit ... --out {folder}`"
+        try:
+            meta = json.loads(meta_path.read_text())
+            config = ClassifierConfig(**meta["config"])
+            classes, columns = list(meta["classes"]), list(meta["columns"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(
+                f"{meta_path}: damaged or not a classifier's ({exc}); {again}"
+            ) from None
+        fitted = meta.get("versions", {}).get("scikit-learn")
+        if fitted is not None and fitted != library_versions()["scikit-learn"]:
+            raise DataError(
+                f"{model_path}: fitted with scikit-learn {fitted}, this is "
+                f"{library_versions()['scikit-learn']}; {again} (or install scikit-learn=={fitted})"
+            )
+        try:
+            pipeline = joblib.load(model_path)
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
+            raise DataError(f"{model_path}: damaged ({type(exc).__name__}); {again}") from None
+        return cls(config, pipeline, classes, columns, meta.get("segmentation", "reference"))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of what a fitted classifier and its features depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("scikit-learn", "numpy", "pyradiomics-bhklab", "SimpleITK", "smart-brains"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = ""
+    return out

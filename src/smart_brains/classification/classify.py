@@ -172,15 +172,33 @@ def _fitted_cases(model: Path) -> list[str]:
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
+    """A ``classes.csv`` indexed by case id; a DataError naming the file when it is missing,
+    empty, lacks the columns, or names a case twice."""
     path = Path(path)
     if not path.is_file():
         raise DataError(
             f"{path}: no predictions file; make one with `smart-brains classify predict`"
         )
-    table = pd.read_csv(path, dtype={"case_id": str, "predicted": str}).set_index("case_id")
-    if "predicted" not in table.columns or not any(c.startswith("p_") for c in table.columns):
+    try:
+        table = pd.read_csv(path, dtype={"case_id": str, "predicted": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"{path}: not a readable classes.csv ({str(exc).splitlines()[0]})"
+        ) from None
+    if (
+        "case_id" not in table
+        or "predicted" not in table
+        or not any(c.startswith("p_") for c in table.columns)
+    ):
         raise DataError(f"{path}: expected columns case_id, predicted and p_<class> per class")
-    return table
+    if table.empty:
+        raise DataError(f"{path}: no cases; run `smart-brains classify predict` again")
+    twice = sorted(set(table["case_id"][table["case_id"].duplicated()]))
+    if twice:
+        raise DataError(
+            f"{path}: case {', '.join(twice[:3])} listed more than once; keep one row per case"
+        )
+    return table.set_index("case_id")
 
 
 def evaluate_classes(
@@ -193,6 +211,16 @@ def evaluate_classes(
     known = pd.Series(labels.known)
     if known.empty:
         raise DataError(f"{labels_file}: none of the predicted cases has a {target}")
+    predicted = sorted(c.removeprefix("p_") for c in predictions.columns if c.startswith("p_"))
+    foreign = sorted(set(known) - set(predicted))
+    if foreign:
+        raise DataError(
+            f"{predictions_csv}: predicts {', '.join(predicted)}, but the labels' {target} has "
+            f"{', '.join(foreign)}; score it against the target it was fitted for (--target)"
+        )
+    unlabelled = len(predictions) - len(known)
+    if unlabelled:
+        print(f"{unlabelled} predicted case(s) have no {target} in {labels_file}: left out")
     scores = score_classes(predictions.loc[known.index], known)
     folder = Path(out) if out else Path(predictions_csv).parent / "classification"
     write_csv(scores.summary, folder / "summary.csv", index=False)

@@ -91,10 +91,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _id_key(label_id: str, case_ids: set[str]) -> str:
     """The case id a label file's id names: itself, or for all-digit ids (RSNA ``00002``) the
-    BraTS 2021 case of that number."""
+    case of that number: BraTS 2021's ``BraTS2021_00002``, or BraTS 2023+'s first time point
+    of that patient ``BraTS-GLI-00002-000`` (the same patients, renumbered alike)."""
     if label_id in case_ids or not label_id.isdigit():
         return label_id
-    return f"BraTS2021_{int(label_id):05d}"
+    n = int(label_id)
+    for candidate in (f"BraTS2021_{n:05d}", f"BraTS-GLI-{n:05d}-000"):
+        if candidate in case_ids:
+            return candidate
+    return f"BraTS2021_{n:05d}"
 
 
 def _find(name: str, *folders: Path) -> Path | None:
@@ -192,13 +197,10 @@ def read_label_file(
             "remove those rows or point at the dataset they belong to"
         )
     values = dict(zip(keys, table[target]))
-    missing = [c for c in case_ids if c not in values]
-    if missing:
-        raise DataError(
-            f"{path}: {len(missing)} cases of the dataset are not listed ({_a_few(missing)}); "
-            f"add them (an empty {target} leaves a case out) or pass --cases"
-        )
-    return _check_classes(CaseLabels(target, {c: values[c] for c in case_ids}, str(path)), path)
+    # cases the file does not list are not known, as an empty value: left out and counted (the
+    # RSNA-MICCAI file labels about 585 of BraTS 2021's 1,251 cases)
+    labels = CaseLabels(target, {c: values.get(c, "") for c in case_ids}, str(path))
+    return _check_classes(labels, path)
 
 
 def _check_classes(labels: CaseLabels, where: Path | str) -> CaseLabels:

@@ -7,6 +7,7 @@ Nested (one folder per case) and flat (all files in one folder) arrangements are
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -76,13 +77,22 @@ class Discovery:
 
 
 def _nifti_files(root: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and strip_nifti_suffix(p.name) is not None
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    """Every NIfTI file under ``root``, hidden folders and files left out, symlinked case
+    folders followed (each real folder once, so a link loop ends)."""
+    found, seen = [], set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [
+            Path(folder) / name
+            for name in files
+            if not name.startswith(".") and strip_nifti_suffix(name) is not None
+        ]
+    return sorted(found)
 
 
 def suffix_pattern(layout: Layout) -> re.Pattern[str]:
