@@ -57,6 +57,10 @@ def test_a_damaged_model_folder_is_one_line(fitted, tmp_path, capsys):
     (broken / "classifier.json").write_text(json.dumps(meta))
     _one_line_exit_2(capsys, [*predict, str(broken)], "classifier.json: damaged")
     meta = json.loads((model / "classifier.json").read_text())
+    meta["features"]["bin_width"] = 1.0
+    (broken / "classifier.json").write_text(json.dumps(meta))
+    _one_line_exit_2(capsys, [*predict, str(broken)], "extracted with other settings")
+    meta = json.loads((model / "classifier.json").read_text())
     meta["versions"]["scikit-learn"] = "0.1"
     (broken / "classifier.json").write_text(json.dumps(meta))
     _one_line_exit_2(capsys, [*predict, str(broken)], "fitted with scikit-learn 0.1")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import make_suffixed
+from conftest import encode, fake_volumes, make_suffixed, save
 from smart_brains.classification.features import (
     case_features,
     morphology_features,
@@ -30,13 +30,36 @@ def test_volumes_ratios_lesions_and_depth():
     assert f["location_depth_min_mm"] == pytest.approx(4.0)  # 2 voxels of 2 mm from the edge
 
 
+def _big_case(root, spacing=1.0, seed=0):
+    """A 1 mm case large enough for every sub-region at the 2 mm feature spacing (ET absent)."""
+    shape = tuple(int(n / spacing) for n in (40, 40, 32))
+    images, _ = fake_volumes(seed, shape)
+    labels = np.zeros(shape, np.uint8)
+    box = lambda lo, hi: tuple(slice(int(a / spacing), int(b / spacing)) for a, b in zip(lo, hi))  # noqa: E731
+    labels[box((8, 8, 6), (30, 30, 24))] = ED
+    labels[box((14, 14, 10), (24, 24, 20))] = NCR
+    affine = np.diag([-spacing, -spacing, spacing, 1.0])
+    folder = root / "BraTS2021_00000"
+    for name, data in zip(("t1", "t1ce", "t2", "flair"), images):
+        save(data, folder / f"BraTS2021_00000_{name}.nii.gz", affine)
+    save(encode(labels, "brats2021"), folder / "BraTS2021_00000_seg.nii.gz", affine)
+    return discover(root)[0]
+
+
 def test_radiomics_of_every_subregion_and_modality(tmp_path):
-    case = discover(make_suffixed(tmp_path, "BraTS2021_00000").parent)[0]
-    f = case_features(case)
+    f = case_features(_big_case(tmp_path))
     for name in ("ED_flair_firstorder_Mean", "WT_t1ce_glcm_Contrast", "TC_t2_glszm_ZoneEntropy",
                  "NCR_t1_glrlm_RunEntropy", "WT_shape_VoxelVolume", "volume_TC_cm3"):  # fmt: skip
         assert np.isfinite(f[name]), name
-    assert not any(k.startswith("ET_") for k in f)  # 4 enhancing voxels: below the minimum
+    assert not any(k.startswith("ET_") for k in f)  # no enhancing tumour: no ET features
+
+
+def test_a_scan_at_1_and_at_2_mm_gives_the_same_features(tmp_path):
+    """Features at one fixed spacing: the same tumour scanned at 1 mm and at 2 mm."""
+    fine = case_features(_big_case(tmp_path / "fine", 1.0), radiomics=False)
+    coarse = case_features(_big_case(tmp_path / "coarse", 2.0), radiomics=False)
+    for name in ("volume_WT_cm3", "volume_TC_cm3", "volume_ED_cm3", "ratio_NCR_TC"):
+        assert fine[name] == pytest.approx(coarse[name], rel=0.05), name
 
 
 def test_a_prediction_on_another_grid_is_refused(tmp_path):

@@ -36,7 +36,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from smart_brains.classification.features import VOLUME_FEATURES
+from smart_brains.classification.features import FEATURE_SETTINGS, VOLUME_FEATURES
 from smart_brains.data.layouts import patient_id
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import probability_columns
@@ -221,6 +221,7 @@ class CaseClassifier:
             "columns": self.columns,
             "segmentation": self.segmentation,
             "versions": library_versions(),
+            "features": FEATURE_SETTINGS,
         }
         write_text(folder / "classifier.json", json.dumps(meta, indent=1))
 
@@ -247,6 +248,12 @@ class CaseClassifier:
             raise DataError(
                 f"{meta_path}: damaged or not a classifier's ({exc}); {again}"
             ) from None
+        if meta.get("features") != FEATURE_SETTINGS:
+            raise DataError(
+                f"{meta_path}: its features were extracted with other settings "
+                f"({meta.get('features', 'not recorded')}; this version: {FEATURE_SETTINGS}); "
+                f"{again}"
+            )
         fitted = meta.get("versions", {}).get("scikit-learn")
         if fitted is not None and fitted != library_versions()["scikit-learn"]:
             raise DataError(

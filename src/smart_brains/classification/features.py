@@ -7,11 +7,16 @@ up to Python 3.9) computes, for each sub-region NCR, ED, ET, TC, WT:
 
 - ``shape`` features once (volume, surface, sphericity, elongation, ...), and
 - in every modality, after a z-score inside the brain: ``firstorder``, ``glcm``, ``glrlm`` and
-  ``glszm`` texture features, 32 fixed bins.
+  ``glszm`` texture features.
 
-Images are cropped to the whole tumour (plus 2 voxels) first: 0.7 s per 240x240x155 case on a
-2-core CPU. A sub-region of fewer than ``MIN_REGION_VOXELS`` voxels gets NaN features (the
-classifier's imputer fills them), so an absent enhancing tumour is allowed.
+Settings (``FEATURE_SETTINGS``, saved with every fitted model and checked when it loads), as
+PyRadiomics and IBSI recommend for normalised MR: every case is first resampled to one
+isotropic spacing (``spacing_mm``: images linearly, labels by nearest neighbour), so a 1 mm
+and a 2 mm scan of the same tumour give the same features; a fixed bin width on the z-scores
+(``bin_width``) instead of a bin count; intensities shifted by ``voxel_array_shift`` so that
+energy, total energy and RMS see positive values; a sub-region under ``min_region_mm3`` gets
+NaN features (the classifier's imputer fills them), so an absent enhancing tumour is allowed.
+Images are cropped to the whole tumour (plus 2 voxels) before extraction.
 
 Feature names: ``{region}_{modality}_{class}_{feature}`` (e.g. ``ET_t1ce_glcm_Contrast``),
 ``{region}_shape_{feature}``, ``volume_{region}_cm3``, ``ratio_{a}_{b}``, ``lesions_{region}``,
@@ -32,6 +37,7 @@ from smart_brains.data.discovery import Case
 from smart_brains.data.labels import ED, ET, NCR
 from smart_brains.data.loading import load_case
 from smart_brains.data.preprocess import zscore_in_mask
+from smart_brains.data.resample import resize, same_spacing, shape_at, spacing_of
 from smart_brains.data.segmentations import read_label_map
 from smart_brains.errors import DataError
 from smart_brains.parallel import map_cases
@@ -44,16 +50,24 @@ SUB_REGIONS: dict[str, tuple[int, ...]] = {
     "WT": (NCR, ED, ET),
 }
 TEXTURE_CLASSES = ("firstorder", "glcm", "glrlm", "glszm")
-MIN_REGION_VOXELS = 8
 VOLUME_FEATURES = ("volume_WT_cm3", "volume_TC_cm3", "volume_ET_cm3")
-BIN_COUNT = 32
+FEATURE_SETTINGS = {
+    "spacing_mm": 2.0,  # BraTS is 1 mm, the embedded cohort 2 mm: the coarser one for both
+    "bin_width": 0.25,  # z-score units: about 32 bins over a tumour's range
+    "voxel_array_shift": 10.0,  # z-scores stay above -10
+    "min_region_mm3": 64.0,
+}
 
 
 def _extractor(classes: Sequence[str]):  # radiomics is imported lazily: it is slow to import
     from radiomics import featureextractor
 
     logging.getLogger("radiomics").setLevel(logging.ERROR)
-    extractor = featureextractor.RadiomicsFeatureExtractor(binCount=BIN_COUNT, additionalInfo=False)
+    extractor = featureextractor.RadiomicsFeatureExtractor(
+        binWidth=FEATURE_SETTINGS["bin_width"],
+        voxelArrayShift=FEATURE_SETTINGS["voxel_array_shift"],
+        additionalInfo=False,
+    )
     extractor.disableAllFeatures()
     for name in classes:
         extractor.enableFeatureClassByName(name)
@@ -93,7 +107,7 @@ def radiomics_features(
     images = [_sitk(image[c], spacing) for c in range(len(modalities))]
     for region, values in SUB_REGIONS.items():
         mask = np.isin(labels, values)
-        enough = int(mask.sum()) >= MIN_REGION_VOXELS
+        enough = float(mask.sum()) * float(np.prod(spacing)) >= FEATURE_SETTINGS["min_region_mm3"]
         sitk_mask = _sitk(mask.astype(np.uint8), spacing) if enough else None
         for name, value in _execute(shape, images[0], sitk_mask).items():
             out[f"{region}_{name}"] = value
@@ -184,13 +198,25 @@ def case_features(
         )
     else:
         labels = loaded.seg
-    spacing = tuple(float(z) for z in loaded.header.get_zooms()[:3])
-    brain = np.any(loaded.image != 0, axis=0)
+    image, labels, spacing = at_feature_spacing(loaded.image, labels, spacing_of(loaded.affine))
+    brain = np.any(image != 0, axis=0)
     features = morphology_features(labels, brain, spacing)
     if radiomics:
-        image = zscore_in_mask(loaded.image, brain)
+        image = zscore_in_mask(image, brain)
         features.update(radiomics_features(image, labels, spacing, loaded.modalities))
     return features
+
+
+def at_feature_spacing(
+    image: np.ndarray, labels: np.ndarray, spacing: tuple[float, float, float]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
+    """(C, X, Y, Z) image and (X, Y, Z) labels resampled to ``FEATURE_SETTINGS["spacing_mm"]``
+    (as they are when already there), and that spacing."""
+    target = (FEATURE_SETTINGS["spacing_mm"],) * 3
+    if same_spacing(spacing, target):
+        return image, labels, spacing
+    shape = shape_at(labels.shape, spacing, target)
+    return resize(image.astype(np.float32), shape), resize(labels, shape, labels=True), target
 
 
 def _job(args: tuple[Case, Path | None, bool]) -> dict[str, float]:
