@@ -119,3 +119,52 @@ def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_
     captured = capsys.readouterr()
     assert "warning" in captured.err and "fitted on features from model" in captured.err
     assert "were in the fit" in captured.out
+
+
+def test_grading_leaves_non_gliomas_ungraded_and_says_why(tmp_path, capsys):
+    data = tmp_path / "data"
+    synth_cohort(data, n_cases=10, seed=2, spacing_mm=4.0, progress=False)
+    labels = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False).set_index("case_id")
+    model, out = tmp_path / "model", tmp_path / "pred"
+    assert (
+        main(
+            [
+                "classify",
+                "fit",
+                str(data),
+                "--out",
+                str(model),
+                "--folds",
+                "2",
+                "--seg",
+                "reference",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                str(data),
+                "--model",
+                str(model),
+                "--out",
+                str(out),
+                "--seg",
+                "reference",
+            ]
+        )
+        == 0
+    )
+    classes = pd.read_csv(out / "classes.csv", dtype=str, keep_default_na=False).set_index(
+        "case_id"
+    )
+    for case_id, row in classes.iterrows():
+        kind = labels.loc[case_id, "kind"]
+        if kind == "glioma":
+            assert row["predicted"] in ("HGG", "LGG") and row["note"] == ""
+        else:
+            assert row["predicted"] == "" and kind in row["note"]
+    assert (labels["kind"] != "glioma").any()  # the cohort has other types to mark

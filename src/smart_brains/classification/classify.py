@@ -159,10 +159,29 @@ def predict_classes(
         )
     features = feature_table(cases, _seg_paths(cases, seg_dir), workers=workers, progress=progress)
     table = classifier.predict(features)
+    if classifier.config.target == "grade":
+        _mark_non_gliomas(table, data, [c.case_id for c in cases])
     table["segmentation"] = source
     table["in_fit"] = table.index.isin(_fitted_cases(Path(model)))
     write_csv(table, Path(out) / "classes.csv")
     return table
+
+
+GLIOMA_KINDS = ("glioma", "paediatric-glioma")
+
+
+def _mark_non_gliomas(table: pd.DataFrame, data: Path, case_ids: list[str]) -> None:
+    """Grade applies to gliomas: a case whose tumour type the dataset gives (``kind`` in its
+    labels, or a BraTS 2023+ prefix) and is not a glioma gets no predicted grade and a note."""
+    try:
+        kinds = load_labels(data, "kind", case_ids, other_rows=True).values
+    except DataError:  # the dataset says nothing of tumour types
+        return
+    table["note"] = ""
+    for case_id, kind in kinds.items():
+        if kind and kind not in GLIOMA_KINDS:
+            table.loc[case_id, "predicted"] = ""
+            table.loc[case_id, "note"] = f"not a glioma ({kind}): grade does not apply"
 
 
 def _fitted_cases(model: Path) -> list[str]:

@@ -83,6 +83,9 @@ def brier(truth: np.ndarray, probabilities: np.ndarray, classes: list[str]) -> f
     return float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
 
 
+FEW_CASES = 30  # below this a bootstrap interval of an AUC says little (it can read 1.000-1.000)
+
+
 @dataclass(frozen=True)
 class ClassificationScores:
     """Scores of one set of case predictions against the truth.
@@ -105,10 +108,16 @@ class ClassificationScores:
             if row["better_than_chance"]
             else "no better than chance (the interval reaches 0.5)"
         )
+        few = (
+            f"; {int(row['cases'])} cases are too few for the interval to mean much"
+            if row["cases"] < FEW_CASES
+            else ""
+        )
         return (
             f"{int(row['cases'])} cases: AUC {row['auc']:.3f} (95 % CI {row['auc_low']:.3f}-"
-            f"{row['auc_high']:.3f}), balanced accuracy {row['balanced_accuracy']:.3f}, "
-            f"accuracy {row['accuracy']:.3f}, Brier {row['brier']:.3f}: {verdict}"
+            f"{row['auc_high']:.3f}, bootstrap over the {int(row['cases'])} cases), balanced "
+            f"accuracy {row['balanced_accuracy']:.3f}, accuracy {row['accuracy']:.3f}, Brier "
+            f"{row['brier']:.3f}: {verdict}{few}"
         )
 
 
