@@ -1,8 +1,9 @@
 """Case labels from CSVs and from the layouts that carry them; bad label files are one line."""
 
+import pandas as pd
 import pytest
 
-from conftest import make_suffixed
+from conftest import REAL_CASE, make_suffixed
 from smart_brains.cli import main
 from smart_brains.data.case_labels import (
     labels_from_dataset,
@@ -150,3 +151,46 @@ def test_cli_bad_target_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "labels.csv: no column 'mgmt'" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
+
+
+LABEL_FILES = REAL_CASE.parent.parent / "label-files"
+
+
+@pytest.fixture
+def label_files():
+    if not LABEL_FILES.is_dir():
+        pytest.skip(f"real label files not found at {LABEL_FILES} (they live in ../shared)")
+    return LABEL_FILES
+
+
+def test_the_real_brats_label_files(label_files, tmp_path):
+    """BraTS 2019's and 2020's name_mapping.csv, and 2021 ids through BraTS21-17_Mapping.csv."""
+    g19 = read_label_file(
+        label_files / "brats2019-name_mapping.csv",
+        "grade",
+        ["BraTS19_CBICA_AAB_1", "BraTS19_TCIA10_103_1"],
+    )
+    assert g19.known == {"BraTS19_CBICA_AAB_1": "HGG", "BraTS19_TCIA10_103_1": "LGG"}
+    ids20 = [f"BraTS20_Training_{i:03d}" for i in range(1, 370)]
+    g20 = read_label_file(label_files / "brats2020-name_mapping.csv", "grade", ids20)
+    assert len(g20.known) == 369 and g20.classes == ["HGG", "LGG"]
+    mapping = pd.read_csv(label_files / "BraTS21-17_Mapping.csv", dtype=str)
+    ids21 = list(mapping["BraTS2021"].dropna())  # 4 trailing rows name no 2021 case
+    g21 = read_label_file(label_files / "brats2020-name_mapping.csv", "grade", ids21)
+    assert len(ids21) == 1251 and len(g21.known) == 365  # the 365 with a BraTS 2020 id
+    survival = read_label_file(
+        label_files / "brats2020-survival_info.csv",
+        "Extent_of_Resection",
+        ids20[:236],
+        other_rows=True,
+    )
+    assert set(survival.known.values()) >= {"GTR"}
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(
+        b"case_id,grade\n" + b"BraTS2021_00002,HGG\n" * 3000 + b"BraTS2021_00003,L\xe9G\n"
+    )
+    with pytest.raises(DataError, match=r"not UTF-8 at byte 60031 \(line 3002, column 18"):
+        read_label_file(path, "grade", IDS)

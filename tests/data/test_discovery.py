@@ -105,3 +105,16 @@ def test_symlinked_case_folders_are_found(tmp_path):
     (data / "BraTS2021_00007").symlink_to(real / "BraTS2021_00007", target_is_directory=True)
     (data / "loop").symlink_to(data, target_is_directory=True)  # a link loop ends
     assert [c.case_id for c in discover(data)] == ["BraTS2021_00001", "BraTS2021_00007"]
+
+
+def test_a_segmentation_named_otherwise_is_a_problem(tmp_path):
+    """BraTS 2020's case 355 ships its labels as W39_1998.09.19_Segm.nii."""
+    data = tmp_path / "MICCAI_BraTS2020_TrainingData"
+    make_suffixed(data, "BraTS20_Training_354", seed=0)
+    folder = make_suffixed(data, "BraTS20_Training_355", seed=1, ext=".nii")
+    (folder / "BraTS20_Training_355_seg.nii").rename(folder / "W39_1998.09.19_Segm.nii")
+    found = scan(data)
+    assert [c.case_id for c in found.cases] == ["BraTS20_Training_354"]
+    (problem,) = found.problems
+    assert problem.path.endswith("W39_1998.09.19_Segm.nii")
+    assert "rename it to BraTS20_Training_355_seg.nii" in problem.message

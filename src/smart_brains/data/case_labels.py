@@ -28,7 +28,9 @@ from smart_brains.errors import DataError
 
 __all__ = ["CaseLabels", "load_labels", "labels_from_dataset", "read_label_file", "patient_id"]
 
-ID_COLUMNS = ("case_id", "BraTS21ID", "BraTS2021", "ID", "id", "subject_id", "Subject")
+ID_COLUMNS = (
+    "case_id", "BraTS21ID", "BraTS2021", "Brats20ID", "BraTS20ID", "ID", "id", "subject_id", "Subject",
+)  # fmt: skip
 NAME_MAPPING_IDS = tuple(f"BraTS_{y}_subject_ID" for y in (2020, 2019, 2018, 2017))
 MAPPING_2021 = "BraTS21-17_Mapping.csv"
 NAME_MAPPING = "name_mapping.csv"
@@ -81,12 +83,36 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: labels file not found")
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: {_first_bad_byte(path)}; save it as UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     table.columns = [str(c).strip() for c in table.columns]
     if table.empty:
         raise DataError(f"{path}: no rows; expected a case-id column and a label column")
     return table.apply(lambda col: col.str.strip())
+
+
+MISSING_IDS = {"", "NA", "N/A", "nan", "NaN", "None"}  # how the BraTS files say "no id"
+
+
+def _is_id(value: str) -> bool:
+    return value.strip() not in MISSING_IDS
+
+
+def _first_bad_byte(path: Path) -> str:
+    """Where a file stops being UTF-8: byte offset, line and column of the first bad byte
+    (pandas reports a position inside its read buffer, not the file's)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return (
+            f"not UTF-8 at byte {exc.start} (line {line}, column {column}: 0x{data[exc.start]:02x})"
+        )
+    return "not UTF-8"
 
 
 def _id_key(label_id: str, case_ids: set[str]) -> str:
@@ -120,7 +146,7 @@ def _from_name_mapping(
     by_id: dict[str, str] = {}
     for id_column in NAME_MAPPING_IDS:
         if id_column in table.columns:
-            by_id.update({i: g for i, g in zip(table[id_column], table[column]) if i and i != "NA"})
+            by_id.update({i: g for i, g in zip(table[id_column], table[column]) if _is_id(i)})
     if any(c.startswith("BraTS2021_") for c in case_ids):
         mapping = _find(MAPPING_2021, path.parent, *([data_root] if data_root else []))
         if mapping is None:
@@ -131,13 +157,12 @@ def _from_name_mapping(
         link = _read_csv(mapping)
         if not {"BraTS2021", "BraTS2020"} <= set(link.columns):
             raise DataError(f"{mapping}: expected columns BraTS2021 and BraTS2020")
-        by_id.update(
-            {
-                new: by_id[old]
-                for new, old in zip(link["BraTS2021"], link["BraTS2020"])
-                if old in by_id
-            }
-        )
+        for year in ("BraTS2020", "BraTS2019", "BraTS2018", "BraTS2017"):  # 2019's file too
+            if year in link.columns:
+                by_id.update(
+                    {new: by_id[old] for new, old in zip(link["BraTS2021"], link[year])
+                     if _is_id(new) and _is_id(old) and old in by_id and new not in by_id}
+                )  # fmt: skip
     return {c: by_id.get(c, "") for c in case_ids}
 
 
@@ -159,7 +184,7 @@ def read_label_file(
     """
     path = Path(path)
     table = _read_csv(path)
-    if "Grade" in table.columns and NAME_MAPPING_IDS[0] in table.columns:
+    if "Grade" in table.columns and any(c in table.columns for c in NAME_MAPPING_IDS):
         values = _from_name_mapping(table, path, target, case_ids, data_root)
         labels = CaseLabels(target, values, f"{path} (BraTS name mapping)")
         known = len(labels.known)

@@ -150,10 +150,13 @@ def msd_inside(root: Path) -> Path | None:
 def _discover_suffixed(root: Path, layout: Layout, found: Discovery) -> None:
     pattern = suffix_pattern(layout)
     by_case: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    strays: dict[Path, list[Path]] = defaultdict(list)  # folder -> NIfTI files of no pattern
     for path in _nifti_files(root):
         match = pattern.match(strip_nifti_suffix(path.name) or "")
         if match:
             by_case[match["id"]][match["mod"]].append(path)
+        else:
+            strays[path.parent].append(path)
     if not by_case:
         raise DataError(
             f"{root}: no {layout.name} cases found; expected files like {layout.example}"
@@ -187,6 +190,16 @@ def _discover_suffixed(root: Path, layout: Layout, found: Discovery) -> None:
             continue
         images = tuple(ImageRef(files[layout.suffixes[m]][0]) for m in MODALITIES)
         seg = files.get(layout.seg_suffix, [None])[0]
+        named_otherwise = [p for p in strays.get(folder, []) if "seg" in p.name.lower()]
+        if seg is None and named_otherwise and folder != root:
+            ext = ".nii.gz" if named_otherwise[0].name.endswith(".gz") else ".nii"
+            wanted = f"{case_id}{layout.separator}{layout.seg_suffix}{ext}"
+            found.problems.append(Problem(
+                case_id, str(named_otherwise[0]),
+                f"a segmentation named otherwise; rename it to {wanted} (BraTS 2020's case 355 "
+                "ships one so)",
+            ))  # fmt: skip
+            continue
         found.cases.append(Case(case_id, images, seg, layout.name, layout.convention))
 
 
