@@ -121,6 +121,13 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/smart-brains-pretrained")
     parser.add_argument("--package", help="package the run under this name (needs a run folder)")
     parser.add_argument("--tta", default="none")
+    parser.add_argument(
+        "--trained-on",
+        default="generated data only: 200 cases at 2 mm, 120 made by `synth --real-source` from "
+        "two real brains (TCGA-FG-6692, TCGA-DU-7294) and 80 of the template cohort; no real "
+        "training case",
+        help="what the packaged run was trained on (shown by `smart-brains models`)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -183,11 +190,11 @@ def main() -> None:
     )
     if args.package:
         info = {
-            "trained_on": "generated data only: 60 cases made by `synth --real-source` from two "
-            "real brains (TCGA-FG-6692, TCGA-DU-7294), 2 mm; no real training case",
+            "trained_on": args.trained_on,
             "real_validation": "mean Dice on 4 BraTS 2021 cases at 1 mm "
             f"WT {mean_real.WT:.3f} TC {mean_real.TC:.3f} ET {mean_real.ET:.3f} ({per_case})",
-            "not_for": "clinical use: a research tool, trained on two brains",
+            "not_for": "clinical use: a research tool, trained on generated images of two real "
+            "brains and one template",
         }
         print(f"\npackaged: {package(Path(args.model), args.package, info)}")
 

@@ -31,7 +31,11 @@ def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):
     assert result.grades["probability"].between(0.5, 1).all()
     assert set(result.seconds) == {
         "synth", "prepare", "train", "tune", "predict", "classify", "evaluate+report",
+        "packaged model",
     }  # fmt: skip
+    # the packaged model a user gets, scored on the same held-out test cases
+    assert result.packaged_summary["cases"].tolist() == [2, 2, 2]
+    assert result.packaged_summary.loc["WT", "dice_mean"] > 0.3
     tuned = result.postprocessing  # for the lesion-wise ranking, both Dice before and after
     assert tuned["challenge"] == "brats2023-gli" and set(tuned["after"]) == {"WT", "TC", "ET"}
     assert {"dice", "lesion_dice"} == set(tuned["before"]["WT"])

@@ -10,11 +10,13 @@ from smart_brains.checkpoint import (
     DEFAULT_MODEL,
     load_weights,
     packaged_models,
+    packaged_path,
     read_packaged,
     save_packaged,
 )
 from smart_brains.cli import main
 from smart_brains.errors import DataError
+from smart_brains.models.registry import build_model
 from smart_brains.paths import RunDir
 
 
@@ -68,7 +70,18 @@ def test_models_lists_architectures_and_packaged_models(capsys):
         assert name in text
 
 
-@pytest.mark.skipif(DEFAULT_MODEL not in packaged_models(), reason="no packaged model in this tree")
+def test_the_default_model_ships_with_the_package_and_loads_without_pickle():
+    assert DEFAULT_MODEL in packaged_models()
+    path = packaged_path(DEFAULT_MODEL)
+    assert path.suffix == ".safetensors" and path.stat().st_size < 20e6
+    _, meta = read_packaged(path)  # safetensors: tensors and JSON, no code runs
+    assert "no real training case" in meta["info"]["trained_on"]
+    state, cfg = load_weights(path)
+    assert cfg.spacing_mm == (2.0, 2.0, 2.0)
+    model = build_model(cfg.model, cfg.preset, len(cfg.modalities), cfg.out_channels)
+    model.load_state_dict(state)  # strict: every weight of the network is in the file
+
+
 def test_the_packaged_model_segments_a_real_case(real_val, tmp_path):
     case = real_val / "BraTS2021_00003"
     out = tmp_path / "real"
