@@ -13,8 +13,10 @@ case.
 - Every AUC has a 95 % bootstrap interval.
 
     python benchmarks/classification.py [--n 60] [--train-s 600] [--head-s 120]
+    python benchmarks/classification.py --seg-model glioma-2mm --head-s 0
 
-``--train-s 0`` skips the predicted segmentations, ``--head-s 0`` the deep head.
+``--seg-model`` takes the predicted segmentations from a packaged model or run instead of
+training one; ``--train-s 0`` (without it) skips them, ``--head-s 0`` skips the deep head.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--train-s", type=float, default=600)
     parser.add_argument("--head-s", type=float, default=120)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--seg-model", help="packaged model or run for the predicted segmentations")
     parser.add_argument("--work", default=str(Path(__file__).parent / "work" / "cls"))
     args = parser.parse_args()
     work = Path(args.work)
@@ -110,9 +113,10 @@ def main() -> None:
     synth_cohort(data, n_cases=args.n, seed=args.seed, spacing_mm=2.0, workers=2)
     cases = discover(data)
     sources: list[tuple[str, Path | None]] = [("reference", None)]
-    if args.train_s:
-        run = segmentation_model(work, args.train_s, args.seed)
-        predict(run, data, work / "pred", device="cpu", progress=False)
+    if args.seg_model or args.train_s:
+        run = args.seg_model or segmentation_model(work, args.train_s, args.seed)
+        predict(run, data, work / "pred", device="cpu", progress=False,
+                options=PredictOptions(overwrite=True))  # fmt: skip
         sources.append(("predicted", work / "pred"))
 
     rows, timing = [], {}
@@ -150,18 +154,24 @@ def main() -> None:
         timing["the real 240x240x155 case at 1 mm (TCGA-FG-6692), median of 3"] = real
     frame = pd.DataFrame(rows)
     print(frame.round(3).to_string())
-    if args.train_s:
+    if len(sources) > 1:
         write_results(frame, timing, args, len(cases))
 
 
 def write_results(frame: pd.DataFrame, timing: dict[str, float], args, n_cases: int) -> None:
     lines = [
         f"\n## Case classification: {date.today()}, {platform.machine()} ({os.cpu_count()} CPU cores)\n",
-        f"Command: `python benchmarks/classification.py --n {args.n} --train-s {args.train_s:g} "
-        f"--head-s {args.head_s:g}`. "
+        f"Command: `python benchmarks/classification.py --n {args.n} "
+        + (f"--seg-model {args.seg_model} " if args.seg_model else f"--train-s {args.train_s:g} ")
+        + f"--head-s {args.head_s:g}`. "
         f"{n_cases} synthetic cases at 2 mm (seed {args.seed}); grade is scored on the gliomas "
-        "only. Predicted segmentations come from multiscale:tiny trained "
-        f"{args.train_s:g} s on 20 other synthetic cases. Radiomics and baseline: cross-validated "
+        "only. Predicted segmentations come from "
+        + (
+            f"the model {args.seg_model}. "
+            if args.seg_model
+            else f"multiscale:tiny trained {args.train_s:g} s on 20 other synthetic cases. "
+        )  # fmt: skip
+        + "Radiomics and baseline: cross-validated "
         "(5 folds, stratified, grouped by patient). Deep head: multiscale:tiny with a case-class "
         f"head trained {args.head_s:g} s per fold (5 folds, grouped by patient) jointly with the "
         "segmentation, classifying each held-out case from a window on its own predicted tumour. "

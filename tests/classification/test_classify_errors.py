@@ -2,8 +2,11 @@
 naming the file and what to do, exit code 2."""
 
 import json
+import os
 
 import pytest
+import skops.io as sio
+from sklearn.preprocessing import FunctionTransformer
 
 from conftest import encode, fake_volumes, make_suffixed, save
 from smart_brains.cli import main
@@ -48,8 +51,12 @@ def test_a_damaged_model_folder_is_one_line(fitted, tmp_path, capsys):
     broken = tmp_path / "truncated"
     broken.mkdir()
     (broken / "classifier.json").write_text((model / "classifier.json").read_text())
-    (broken / "model.joblib").write_bytes((model / "model.joblib").read_bytes()[:50])
-    _one_line_exit_2(capsys, [*predict, str(broken)], "model.joblib: damaged")
+    (broken / "model.skops").write_bytes((model / "model.skops").read_bytes()[:50])
+    _one_line_exit_2(capsys, [*predict, str(broken)], "model.skops: damaged")
+    # a file that would run code (a function of the os module) is refused, not loaded
+    sio.dump(FunctionTransformer(func=os.getcwd), broken / "model.skops")
+    (broken / "classifier.json").write_text((model / "classifier.json").read_text())
+    _one_line_exit_2(capsys, [*predict, str(broken)], "holds types this package does not build")
     (broken / "classifier.json").write_text("{not json")
     _one_line_exit_2(capsys, [*predict, str(broken)], "classifier.json: damaged")
     meta = json.loads((model / "classifier.json").read_text())
@@ -85,3 +92,15 @@ def test_bad_classes_files_are_one_line(fitted, tmp_path, capsys):
     )
     args = ["classify", "evaluate", str(other), "--labels", str(kinds), "--target", "kind"]
     _one_line_exit_2(capsys, args, "score it against the target it was fitted for")
+
+
+def test_evaluate_names_labelled_cases_the_predictions_lack(fitted, tmp_path, capsys):
+    root, _ = fitted
+    subset = tmp_path / "subset.csv"
+    subset.write_text(
+        "case_id,predicted,p_HGG,p_LGG\nBraTS2021_00000,HGG,0.9,0.1\nBraTS2021_00001,LGG,0.2,0.8\n"
+    )
+    assert main(["classify", "evaluate", str(subset), "--labels", str(root / "labels.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "4 case(s) with a grade" in out and "BraTS2021_00002" in out
+    assert "scored on the 2 predicted" in out

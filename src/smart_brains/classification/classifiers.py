@@ -43,6 +43,15 @@ from smart_brains.evaluation.classification import probability_columns
 from smart_brains.paths import atomic_path, write_text
 
 MODELS = ("radiomics", "volumes")
+MODEL_FILE = "model.skops"
+# what a fitted pipeline holds beyond skops' default trusted scikit-learn estimators
+TRUSTED_TYPES = (
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.feature_selection._univariate_selection.f_classif",
+    "sklearn.tree._tree.Tree",
+)
 ESTIMATORS = ("logistic", "forest")
 
 
@@ -208,13 +217,14 @@ class CaseClassifier:
         return table.sort_values("f_score", ascending=False).head(n).reset_index(drop=True)
 
     def save(self, folder: Path) -> None:
-        """``model.joblib`` (the pipeline: a pickle, load only models you made) and
-        ``classifier.json`` (settings, classes, columns)."""
-        import joblib
+        """``model.skops`` (the pipeline in skops' format: loading it runs no code, only the
+        types in ``TRUSTED_TYPES`` are built) and ``classifier.json`` (settings, classes,
+        columns, segmentation source, feature settings, library versions)."""
+        import skops.io as sio
 
         folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder / "model.joblib") as tmp:
-            joblib.dump(self.pipeline, tmp)
+        with atomic_path(folder / MODEL_FILE) as tmp:
+            sio.dump(self.pipeline, tmp)
         meta = {
             "config": dataclasses.asdict(self.config),
             "classes": self.classes,
@@ -230,13 +240,11 @@ class CaseClassifier:
         """The classifier of a ``classify fit`` folder; a DataError naming the file and what
         to do when it is missing, damaged, or was fitted with another scikit-learn (a pickle
         of another version may load wrongly, so it is refused rather than trusted)."""
-        import joblib
-
         folder = Path(folder)
-        meta_path, model_path = folder / "classifier.json", folder / "model.joblib"
+        meta_path, model_path = folder / "classifier.json", folder / MODEL_FILE
         if not meta_path.is_file() or not model_path.is_file():
             raise DataError(
-                f"{folder}: not a classifier folder (no classifier.json and model.joblib); "
+                f"{folder}: not a classifier folder (no classifier.json and model.skops); "
                 "make one with `smart-brains classify fit`"
             )
         again = f"fit it again with `smart-brains classify fit ... --out {folder}`"
@@ -260,11 +268,27 @@ class CaseClassifier:
                 f"{model_path}: fitted with scikit-learn {fitted}, this is "
                 f"{library_versions()['scikit-learn']}; {again} (or install scikit-learn=={fitted})"
             )
-        try:
-            pipeline = joblib.load(model_path)
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
-            raise DataError(f"{model_path}: damaged ({type(exc).__name__}); {again}") from None
+        pipeline = _load_pipeline(model_path, again)
         return cls(config, pipeline, classes, columns, meta.get("segmentation", "reference"))
+
+
+def _load_pipeline(path: Path, again: str) -> Pipeline:
+    """The pipeline in ``path`` (skops), refusing any type outside ``TRUSTED_TYPES`` and any
+    damaged file with a DataError naming it."""
+    import skops.io as sio
+
+    try:
+        unknown = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+        if unknown:
+            raise DataError(
+                f"{path}: holds types this package does not build ({', '.join(sorted(unknown))}); "
+                f"load only classifiers made by `smart-brains classify fit`, or {again}"
+            )
+        return sio.load(path, trusted=list(TRUSTED_TYPES))
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to read the file means it is damaged
+        raise DataError(f"{path}: damaged ({type(exc).__name__}); {again}") from None
 
 
 def library_versions() -> dict[str, str]:

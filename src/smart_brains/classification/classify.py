@@ -6,7 +6,7 @@ returns their folder, which ``workflows/classify.py`` gives to segment with a mo
 cross-validates the chosen classifier and the volume
 baseline on the same folds, fits the chosen one on all cases and writes the model folder:
 
-    MODEL/model.joblib, classifier.json   the fitted pipeline and its settings
+    MODEL/model.skops, classifier.json    the fitted pipeline (skops: no code runs on load) and its settings
     MODEL/features.csv                    the feature table it was fitted on
     MODEL/cv_classes.csv                  out-of-fold predictions (the classes.csv format)
     MODEL/cv_baseline_classes.csv         the volume baseline's out-of-fold predictions
@@ -26,7 +26,7 @@ import pandas as pd
 
 from smart_brains.classification.classifiers import CaseClassifier, ClassifierConfig, cross_validate
 from smart_brains.classification.features import feature_table
-from smart_brains.data.case_labels import CaseLabels, load_labels, read_label_file
+from smart_brains.data.case_labels import CaseLabels, a_few, load_labels, read_label_file
 from smart_brains.data.discovery import Case, discover
 from smart_brains.data.segmentations import prediction_path
 from smart_brains.errors import DataError
@@ -240,6 +240,12 @@ def evaluate_classes(
     unlabelled = len(predictions) - len(known)
     if unlabelled:
         print(f"{unlabelled} predicted case(s) have no {target} in {labels_file}: left out")
+    if labels.elsewhere:
+        print(
+            f"{len(labels.elsewhere)} case(s) with a {target} in {labels_file} have no row in "
+            f"{predictions_csv} ({a_few(labels.elsewhere)}): scored on the "
+            f"{len(known)} predicted"
+        )
     scores = score_classes(predictions.loc[known.index], known)
     folder = Path(out) if out else Path(predictions_csv).parent / "classification"
     write_csv(scores.summary, folder / "summary.csv", index=False)

@@ -54,11 +54,14 @@ class CaseLabels:
         target: the column's name (``grade``, ``kind``, ``MGMT_value``...).
         values: case id -> class; ``""`` where the class is not known.
         source: where the labels came from, for messages and reports.
+        elsewhere: labelled ids of the file outside the cases asked for (``other_rows``), so
+            that scoring a subset can say which labelled cases it lacks.
     """
 
     target: str
     values: dict[str, str]
     source: str
+    elsewhere: tuple[str, ...] = ()
 
     @property
     def known(self) -> dict[str, str]:
@@ -73,7 +76,7 @@ class CaseLabels:
         return len(self.values) - len(self.known)
 
 
-def _a_few(ids: Sequence[str]) -> str:
+def a_few(ids: Sequence[str]) -> str:
     shown = ", ".join(sorted(ids)[:3])
     return shown + (", ..." if len(ids) > 3 else "")
 
@@ -212,19 +215,20 @@ def read_label_file(
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
     if duplicated:
         raise DataError(
-            f"{path}: {len(duplicated)} case ids appear more than once ({_a_few(duplicated)}); "
+            f"{path}: {len(duplicated)} case ids appear more than once ({a_few(duplicated)}); "
             "keep one row per case"
         )
     unknown = [k for k in keys if k not in wanted]
     if unknown and not other_rows:
         raise DataError(
-            f"{path}: {len(unknown)} ids match no case of the dataset ({_a_few(unknown)}); "
+            f"{path}: {len(unknown)} ids match no case of the dataset ({a_few(unknown)}); "
             "remove those rows or point at the dataset they belong to"
         )
     values = dict(zip(keys, table[target]))
     # cases the file does not list are not known, as an empty value: left out and counted (the
     # RSNA-MICCAI file labels about 585 of BraTS 2021's 1,251 cases)
-    labels = CaseLabels(target, {c: values.get(c, "") for c in case_ids}, str(path))
+    elsewhere = tuple(sorted(k for k in unknown if values[k] != ""))
+    labels = CaseLabels(target, {c: values.get(c, "") for c in case_ids}, str(path), elsewhere)
     return _check_classes(labels, path)
 
 
