@@ -9,7 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHMARKS = [
     "intensity_baseline.py", "models.py", "ddp_scaling.py", "predict.py", "predict_latency.py",
-    "classification.py", "ablation.py", "pretrained.py",
+    "classification.py", "ablation.py", "pretrained.py", "longitudinal.py",
 ]  # fmt: skip
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": ("report", "one self-contained HTML report of a run's validation cases"),
     "classify": ("classify", "case-level classification (grade, tumour type, any label)"),
+    "longitudinal": (
+        "longitudinal",
+        "follow patients over time: volumes, RANO diameters, RANO and RANO 2.0 response",
+    ),
     "models": ("models", "list the registered model architectures"),
     "model-info": ("model_info", "parameters, FLOPs (128^3 patch) and receptive fields"),
 }

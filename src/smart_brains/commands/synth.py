@@ -32,9 +32,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "repeat for several): its anatomy, contrasts and tumour moved, re-contrasted and "
         "transplanted (synth/transplant.py). Never a validation case",
     )  # fmt: skip
+    p.add_argument(
+        "--timepoints", type=int, metavar="K",
+        help="patients scanned K times instead (BraTS 2023 layout, --n patients): the same "
+        "anatomy, a tumour that grows, shrinks, vanishes or gains a lesion by known amounts, "
+        "and response.csv with the true RANO and RANO 2.0 responses (synth/series.py)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.timepoints is not None:
+        from smart_brains.synth.series import series_cohort
+
+        table = series_cohort(
+            args.out, args.n, args.timepoints, args.seed, args.spacing, args.workers
+        )
+        print(f"wrote {args.n} patients x {args.timepoints} scans (BraTS 2023 layout) and the "
+              f"true responses ({args.out}/response.csv): {len(table)} scans")  # fmt: skip
+        return 0
     if args.real_source:
         folders = transplant_cohort(
             args.out, args.real_source, args.n, args.seed, args.spacing, args.workers

@@ -73,7 +73,7 @@ def tumour_centre(labels, fallback_shape) -> tuple[int, int, int]:
     return tuple(int(round(v)) for v in idx.mean(0))
 
 
-def _rgba(labels, alpha: float = 0.45):
+def label_rgba(labels, alpha: float = 0.45):
     out = np.zeros((*labels.shape, 4), np.float32)
     for label, colour in LABEL_COLOURS.items():
         out[labels == label] = (*colour, alpha)
@@ -101,7 +101,7 @@ def plot_overlay(image, prediction, reference, out_png: Path, title: str = "") -
         for col, (plane, axis) in enumerate(planes):
             ax = axes[row, col]
             ax.imshow(_plane(image, centre, axis), cmap="gray", vmin=lo, vmax=hi)
-            ax.imshow(_rgba(_plane(np.asarray(labels), centre, axis)))
+            ax.imshow(label_rgba(_plane(np.asarray(labels), centre, axis)))
             ax.set_title(f"{name}: {plane}", fontsize=9)
             ax.axis("off")
     handles = [

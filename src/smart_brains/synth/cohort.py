@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import nibabel as nib
 import numpy as np
 
 from smart_brains.data.labels import from_internal
-from smart_brains.data.layouts import MODALITIES
+from smart_brains.data.layouts import LAYOUTS, MODALITIES
 from smart_brains.errors import DataError
 from smart_brains.parallel import map_cases
 from smart_brains.paths import atomic_path
@@ -43,6 +44,7 @@ from smart_brains.synth.sites import DEVELOPMENT_SITES, HELD_OUT_SITES, SITES, a
 from smart_brains.synth.tumour import (
     HGG_RATE,
     TUMOUR_KINDS,
+    Lesion,
     render_lesions,
     sample_lesions,
     sample_tumour_type,
@@ -102,9 +104,17 @@ class SynthConfig:
         return affine
 
 
-def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
+def synth_case(
+    cfg: SynthConfig,
+    index: int,
+    lesions_at: Callable[[list[Lesion], dict], list[Lesion]] | None = None,
+) -> dict[str, Any]:
     """Make case ``index`` (0-based in the cohort): {'images': {modality: int16 (X,Y,Z)},
-    'labels': uint8 internal, 'params': JSON-able description}."""
+    'labels': uint8 internal, 'params': JSON-able description}.
+
+    ``lesions_at(sampled, sites)``: replaces the sampled lesions (``sites``: candidate centres
+    by kind, see ``sample_lesions``); the anatomy, drawn first, is the same for every call with
+    the same ``index``, so the time points of one patient share it (``synth/series.py``)."""
     rng = np.random.default_rng([cfg.seed, cfg.first_index + index])
     template = load_template(cfg.brain)
     site_index = cfg.sites[index % len(cfg.sites)]
@@ -134,6 +144,8 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
     del healthy, healthy_brain, anatomy_points
     kind, grade = sample_tumour_type(rng)
     lesions = sample_lesions(rng, sites, kind, grade)
+    if lesions_at is not None:
+        lesions, kind, grade = lesions_at(lesions, sites), "glioma", "HGG"
     displaced = points
     for lesion in lesions:
         displaced = mass_effect(
@@ -172,19 +184,30 @@ def synth_case(cfg: SynthConfig, index: int) -> dict[str, Any]:
 def write_case(cfg: SynthConfig, index: int, out: Path) -> dict[str, Any]:
     """Synthesise case ``index`` and write it atomically into ``out/<case_id>/``."""
     case = synth_case(cfg, index)
-    case_id = case["params"]["case_id"]
+    write_case_folder(case, case["params"]["case_id"], cfg.affine, out, "brats2021")
+    return case["params"]
+
+
+def write_case_folder(
+    case: dict[str, Any], case_id: str, affine: np.ndarray, out: Path, layout: str
+) -> Path:
+    """``synth_case``'s images and labels as ``out/<case_id>/`` in ``layout``'s file names and
+    label convention (``data/layouts.py``), written beside it first and renamed into place."""
+    spec = LAYOUTS[layout]
     tmp = out / f".tmp-{case_id}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for modality, data in case["images"].items():
-        _save(data, cfg.affine, tmp / f"{case_id}_{modality}.nii.gz")
-    _save(from_internal(case["labels"], "brats2021"), cfg.affine, tmp / f"{case_id}_seg.nii.gz")
+        name = f"{case_id}{spec.separator}{spec.suffixes[modality]}.nii.gz"
+        save_nifti(data, affine, tmp / name)
+    seg = tmp / f"{case_id}{spec.separator}{spec.seg_suffix}.nii.gz"
+    save_nifti(from_internal(case["labels"], spec.convention), affine, seg)
     shutil.rmtree(out / case_id, ignore_errors=True)
     tmp.rename(out / case_id)
-    return case["params"]
+    return out / case_id
 
 
-def _save(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
+def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
     img = nib.Nifti1Image(data, affine)
     img.header.set_xyzt_units("mm", "sec")
     img.set_qform(affine, code=1)

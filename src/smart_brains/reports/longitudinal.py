@@ -1,0 +1,105 @@
+"""A page per patient followed over time: volumes and sum of products over time, the response
+at each time point, and each time point's measured axial slice with the two RANO lines drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from smart_brains.longitudinal.lesions import Lesion  # noqa: E402
+from smart_brains.paths import write_text  # noqa: E402
+from smart_brains.reports.figures import label_rgba  # noqa: E402
+from smart_brains.reports.html import image_tag, page, table  # noqa: E402
+
+
+def plot_course(measurements: pd.DataFrame, response: pd.DataFrame, out_png: Path) -> Path:
+    """ET, TC, WT volumes (cm^3) and the sum of products (mm^2) per time point, each time
+    point labelled with its RANO / RANO 2.0 response."""
+    dated = measurements["days"].notna().all()
+    x = measurements["days"] if dated else measurements["timepoint"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for column, name in (("wt_cm3", "WT"), ("tc_cm3", "TC"), ("et_cm3", "ET")):
+        left.plot(x, measurements[column], marker="o", label=name)
+    left.set_ylabel("volume (cm$^3$)")
+    left.legend(fontsize=8)
+    right.plot(x, measurements["sum_of_products_mm2"], marker="s", color="k")
+    right.set_ylabel("sum of products (mm$^2$)")
+    for xi, yi, a, b in zip(x, measurements["sum_of_products_mm2"], response.rano, response.rano2):
+        right.annotate(f"{a}/{b}", (xi, yi), textcoords="offset points", xytext=(0, 6),
+                       ha="center", fontsize=7)  # fmt: skip
+    for ax in (left, right):
+        ax.set_xlabel("days since baseline" if dated else "time point")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+def plot_lines(
+    background: np.ndarray, labels: np.ndarray, lesions: list[Lesion], title: str, out_png: Path
+) -> Path:
+    """The axial slice of the largest measured lesion, labels over ``background`` (X, Y, Z),
+    with every lesion on that slice's longest (solid) and perpendicular (dashed) line."""
+    fig, ax = plt.subplots(figsize=(3.4, 3.4))
+    if lesions:
+        axis, index = lesions[0].axial_axis, lesions[0].slice_index
+    else:
+        axis, index = 2, labels.shape[2] // 2
+    image = np.take(background, index, axis=axis).astype(np.float32)
+    lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
+    ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
+    ax.imshow(
+        np.transpose(label_rgba(np.take(labels, index, axis=axis)), (1, 0, 2)), origin="lower"
+    )
+    in_plane = [a for a in range(3) if a != axis]
+    for lesion in lesions:
+        if lesion.slice_index != index:
+            continue
+        for ends, style in ((lesion.longest_vox, "-"), (lesion.perpendicular_vox, "--")):
+            xs = [p[in_plane[0]] for p in ends]
+            ys = [p[in_plane[1]] for p in ends]
+            ax.plot(xs, ys, style, color="cyan", linewidth=1.2)
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+def patient_page(
+    patient: str,
+    measurements: pd.DataFrame,
+    lesions: pd.DataFrame,
+    response: pd.DataFrame,
+    slices: list[tuple[str, np.ndarray, np.ndarray, list[Lesion]]],
+    out: Path,
+) -> Path:
+    """``out/<patient>.html``; ``slices``: per time point (case id, background, labels,
+    measured lesions)."""
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    course = plot_course(measurements, response, figures / f"{patient}-course.png")
+    images = []
+    for (case_id, background, labels, measured), rano in zip(slices, response.rano):
+        png = plot_lines(background, labels, measured, f"{case_id}: {rano}",
+                         figures / f"{case_id}-lines.png")  # fmt: skip
+        images.append(image_tag(png, case_id))
+    sections = [
+        ("Course", image_tag(course, "volumes and sum of products over time")),
+        ("Response", table(response.set_index("case_id"))),
+        ("Measurements", table(measurements.set_index("case_id"))),
+        ("Measured slices (longest diameter solid, perpendicular dashed)",
+         f'<div class="row">{"".join(images)}</div>'),
+        ("Lesions", table(lesions.drop(columns=[c for c in lesions.columns if c.endswith(
+            ("_vox", "_world_mm"))]).set_index("case_id"))),
+    ]  # fmt: skip
+    footer = ("Radiological response only (RANO 2010 on the sum of products, RANO 2.0 on the "
+              "enhancing volume); clinical status, steroids and confirmation scans are the reader's.")  # fmt: skip
+    return write_text(out / f"{patient}.html", page(f"{patient} over time", sections, footer))
