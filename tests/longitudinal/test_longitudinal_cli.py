@@ -80,6 +80,14 @@ def test_bad_inputs_are_one_line(series, tmp_path, capsys):
     for argv, expected in [
         (["longitudinal", str(data), "--out", str(out), "--timepoints", str(csv)], "YYYY-MM-DD"),
         (["longitudinal", str(tmp_path / "none"), "--out", str(out)], "not a folder"),
+        (
+            ["synth", "--timepoints", "2", "--held-out", "--out", str(out)],
+            "leave out --real-source",
+        ),
+        (
+            ["longitudinal", str(data), "--out", str(out), "--max-targets", "0"],
+            "at least one target",
+        ),
     ]:
         assert main(argv) == 2
         err = capsys.readouterr().err

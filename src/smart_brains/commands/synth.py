@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from smart_brains.errors import DataError
 from smart_brains.synth.cohort import synth_cohort
 from smart_brains.synth.transplant import transplant_cohort
 
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if args.timepoints is not None:
         from smart_brains.synth.series import series_cohort
 
+        if args.real_source or args.held_out or args.brain:
+            raise DataError("--timepoints makes its own series (template brain, development "
+                            "sites); leave out --real-source, --held-out and --brain")  # fmt: skip
         table = series_cohort(
             args.out, args.n, args.timepoints, args.seed, args.spacing, args.workers
         )
