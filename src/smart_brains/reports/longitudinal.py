@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from smart_brains.longitudinal.lesions import Lesion  # noqa: E402
 from smart_brains.paths import write_text  # noqa: E402
@@ -35,6 +36,7 @@ def plot_course(measurements: pd.DataFrame, response: pd.DataFrame, out_png: Pat
                        ha="center", fontsize=7)  # fmt: skip
     for ax in (left, right):
         ax.set_xlabel("days since baseline" if dated else "time point")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(out_png, dpi=90)
     plt.close(fig)
