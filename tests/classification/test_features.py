@@ -6,6 +6,7 @@ import pytest
 from conftest import encode, fake_volumes, make_suffixed, save
 from smart_brains.classification.features import (
     case_features,
+    ibsi_family,
     morphology_features,
     radiomics_features,
 )
@@ -52,6 +53,12 @@ def test_radiomics_of_every_subregion_and_modality(tmp_path):
                  "NCR_t1_glrlm_RunEntropy", "WT_shape_VoxelVolume", "volume_TC_cm3"):  # fmt: skip
         assert np.isfinite(f[name]), name
     assert not any(k.startswith("ET_") for k in f)  # no enhancing tumour: no ET features
+    families = {ibsi_family(k) for k in f}
+    assert families == {
+        "morphology", "intensity-based statistics", "grey level co-occurrence matrix",
+        "grey level run length matrix", "grey level size zone matrix", "not IBSI",
+    }  # fmt: skip
+    assert ibsi_family("volume_TC_cm3") == "not IBSI"
 
 
 def test_a_scan_at_1_and_at_2_mm_gives_the_same_features(tmp_path):

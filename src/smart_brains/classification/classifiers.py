@@ -36,7 +36,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from smart_brains.classification.features import FEATURE_SETTINGS, VOLUME_FEATURES
+from smart_brains.classification.features import FEATURE_SETTINGS, VOLUME_FEATURES, ibsi_family
 from smart_brains.data.layouts import patient_id
 from smart_brains.errors import DataError
 from smart_brains.evaluation.classification import probability_columns
@@ -204,7 +204,8 @@ class CaseClassifier:
         )
 
     def top_features(self, n: int = 15) -> pd.DataFrame:
-        """The selected features with their ANOVA F score (radiomics), highest first."""
+        """The selected features with their ANOVA F score (radiomics), highest first, and their
+        IBSI family (the names themselves are PyRadiomics')."""
         pipe = self.pipeline
         names = np.asarray(self.columns)
         names = names[pipe.named_steps["constant"].get_support()]
@@ -214,6 +215,7 @@ class CaseClassifier:
             table = table[select.get_support()]
         else:
             table = pd.DataFrame({"feature": names, "f_score": np.nan})
+        table = table.assign(ibsi_family=[ibsi_family(f) for f in table.feature])
         return table.sort_values("f_score", ascending=False).head(n).reset_index(drop=True)
 
     def save(self, folder: Path) -> None:

@@ -117,6 +117,23 @@ def radiomics_features(
     return out
 
 
+# PyRadiomics feature classes -> the IBSI reference manual's family names (Zwanenburg et al.,
+# Radiology 2020); volumes, ratios and location features are this package's own.
+IBSI_FAMILIES = {
+    "shape": "morphology",
+    "firstorder": "intensity-based statistics",
+    "glcm": "grey level co-occurrence matrix",
+    "glrlm": "grey level run length matrix",
+    "glszm": "grey level size zone matrix",
+}
+
+
+def ibsi_family(feature: str) -> str:
+    """The IBSI family of a feature column (``ET_t1ce_glcm_Contrast`` -> grey level
+    co-occurrence matrix); ``not IBSI`` for volumes, ratios and location."""
+    return next((IBSI_FAMILIES[t] for t in feature.split("_") if t in IBSI_FAMILIES), "not IBSI")
+
+
 def _execute(extractor, image, mask) -> dict[str, float]:
     """``extractor``'s features, named ``class_feature``; none when ``mask`` is None (the
     feature table then holds NaN there)."""

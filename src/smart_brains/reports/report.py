@@ -190,7 +190,11 @@ def _classification_section(folder: Path, out: Path) -> str:
                                       "auc_high": "AUC 95 % CI high", "balanced_accuracy": "Balanced accuracy",
                                       "accuracy": "Accuracy", "brier": "Brier", "better_than_chance": "Better than chance"})  # fmt: skip
     features = pd.read_csv(folder / "top_features.csv").rename(
-        columns={"feature": "Feature", "f_score": "ANOVA F"}
+        columns={
+            "feature": "Feature (PyRadiomics name)",
+            "f_score": "ANOVA F",
+            "ibsi_family": "IBSI family",
+        }
     )
     return (
         f"<p>{target.capitalize()}, {classifier.config.model} classifier, cross-validated "
