@@ -84,3 +84,14 @@ def test_axial_axis_follows_the_affine_and_small_lesions_are_not_measurable():
     tiny = np.zeros((40, 40, 40), bool)
     tiny[10:18, 10:18, 10] = True  # 8 mm, one slice
     assert not measure_lesions(tiny, np.eye(4))[0].measurable
+
+
+def test_a_rim_enhancing_lesion_is_measured_to_its_outer_edge():
+    spacing = (1.0, 1.0, 1.0)
+    shape = (100, 100, 60)
+    outer = ellipsoid(shape, spacing, (50.0, 50.0, 30.0), (20.0, 12.0, 10.0), 0.6)
+    inner = ellipsoid(shape, spacing, (50.0, 50.0, 30.0), (15.0, 8.0, 7.0), 0.6)
+    rim = outer & ~inner  # enhancing rim around necrosis
+    lesion = measure_lesions(rim, np.eye(4))[0]
+    assert abs(lesion.longest_mm - 40.0) <= 1.0 and abs(lesion.perpendicular_mm - 24.0) <= 1.0
+    assert abs(lesion.volume_mm3 - rim.sum()) < 1e-6  # the volume is the enhancing voxels'

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 Spacing = tuple[float, float, float]
 TOLERANCE = 0.01  # relative spacing difference below which a grid is left as it is
@@ -36,6 +34,9 @@ def shape_at(shape: Sequence[int], spacing: Sequence[float], target: Sequence[fl
 def resize(array: np.ndarray, shape: Sequence[int], labels: bool = False) -> np.ndarray:
     """(C, X, Y, Z) linearly (``labels``: (X, Y, Z) by nearest neighbour) onto ``shape``,
     edge-aligned grids (output voxel i is centred at input index (i + 0.5) * n / m - 0.5)."""
+    import torch  # here, so that reading spacings does not load torch
+    import torch.nn.functional as F
+
     shape = tuple(int(n) for n in shape)
     if tuple(array.shape[-3:]) == shape:
         return array

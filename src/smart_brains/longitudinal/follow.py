@@ -9,10 +9,38 @@ from dataclasses import dataclass
 import numpy as np
 
 from smart_brains.data.labels import REGION_LABELS
-from smart_brains.longitudinal.lesions import Lesion, measure_lesions, voxel_spacing
+from smart_brains.data.resample import spacing_of
+from smart_brains.longitudinal.lesions import Lesion, axial_axis, measure_lesions
 from smart_brains.longitudinal.response import RANO, RANO2, responses
 from smart_brains.longitudinal.series import Scan, read_labels
 from smart_brains.longitudinal.tracking import new_measurable, targets, track
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What the report draws of one scan: the axial slice of its largest lesion (the middle
+    one without lesions) and the lesions measured on it.
+
+    Attributes:
+        shape: the scan's grid (X, Y, Z); axis, index: the slice; labels: its internal labels
+        (2D); lesions: the lesions measured on that slice.
+    """
+
+    shape: tuple[int, ...]
+    axis: int
+    index: int
+    labels: np.ndarray
+    lesions: list[Lesion]
+
+
+def _drawn(labels: np.ndarray, affine: np.ndarray, lesions: list[Lesion]) -> Drawn:
+    if lesions:
+        axis, index = lesions[0].axial_axis, lesions[0].slice_index
+    else:
+        axis = axial_axis(affine)
+        index = labels.shape[axis] // 2
+    on_slice = [les for les in lesions if les.slice_index == index]
+    return Drawn(labels.shape, axis, index, np.take(labels, index, axis=axis), on_slice)
 
 
 @dataclass(frozen=True)
@@ -21,17 +49,17 @@ class Followed:
 
     Attributes:
         measurements, lesions, response: rows of the three CSVs.
-        drawn: per time point, its measured lesions (largest first), for the report.
+        drawn: per time point, what the report draws (``Drawn``).
     """
 
     measurements: list[dict]
     lesions: list[dict]
     response: list[dict]
-    drawn: list[list[Lesion]]
+    drawn: list[Drawn]
 
 
 def _volumes_cm3(labels: np.ndarray, cavity: np.ndarray, affine: np.ndarray) -> dict[str, float]:
-    voxel_cm3 = float(np.prod(voxel_spacing(affine))) / 1000.0
+    voxel_cm3 = float(np.prod(spacing_of(affine))) / 1000.0
     out = {
         f"{region.lower()}_cm3": float(np.isin(labels, values).sum() * voxel_cm3)
         for region, values in (("ET", REGION_LABELS["ET"]), ("TC", REGION_LABELS["TC"]),
@@ -81,11 +109,12 @@ def _growth(rows: list[dict], t: int) -> dict:
 def follow_patient(scans: Sequence[Scan], max_targets: int) -> Followed:
     """Measure every scan of one patient (in time order), track its lesions, sum its targets
     and decide the RANO and RANO 2.0 response at each time point."""
-    measured, volumes = [], []
-    for scan in scans:
+    measured, volumes, drawn = [], [], []
+    for scan in scans:  # each segmentation is read once; the report keeps one slice of it
         labels, cavity, affine = read_labels(scan)
         measured.append(measure_lesions(np.isin(labels, REGION_LABELS["ET"]), affine))
         volumes.append(_volumes_cm3(labels, cavity, affine))
+        drawn.append(_drawn(labels, affine, measured[-1]))
     ids = track(measured)
     chosen = targets(measured[0], ids[0], max_targets)
     fresh = new_measurable(measured, ids)
@@ -112,4 +141,4 @@ def follow_patient(scans: Sequence[Scan], max_targets: int) -> Followed:
          "rano": a, "rano2": b, "new_measurable_lesion": f, **_growth(rows, t)}
         for t, (r, a, b, f) in enumerate(zip(rows, rano, rano2, fresh))
     ]  # fmt: skip
-    return Followed(rows, lesion_rows, response, measured)
+    return Followed(rows, lesion_rows, response, drawn)

@@ -1,7 +1,8 @@
 """Enhancing lesions of one scan and their RANO measurements.
 
 A lesion is a connected component of enhancing tumour (26-connectivity, as the BraTS lesion-wise
-metrics use). Each is measured bidimensionally (``diameters.bidimensional``) on the axial
+metrics use), with what it encloses on each axial slice (the necrosis inside an enhancing rim):
+its diameters run to its outer edge. Each is measured bidimensionally (``diameters.bidimensional``) on the axial
 slice where the product of its two diameters is largest. "Axial" is the voxel axis closest to
 the patient's head-foot direction according to the affine, so a volume stored in any
 orientation is measured on its axial slices, with that slice's own pixel spacing.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from smart_brains.data.resample import spacing_of
 from smart_brains.longitudinal.diameters import bidimensional
 
 MEASURABLE_MM = 10.0
@@ -75,11 +77,6 @@ def axial_axis(affine: np.ndarray) -> int:
     return int(np.argmax(np.abs(directions[2])))
 
 
-def voxel_spacing(affine: np.ndarray) -> np.ndarray:
-    """(3,) voxel size in mm along each voxel axis."""
-    return np.linalg.norm(affine[:3, :3], axis=0)
-
-
 def _ends_3d(ends, axis: int, index: int, origin: np.ndarray) -> tuple[tuple[float, ...], ...]:
     """2D in-slice ends (within a box starting at voxel ``origin``) as 3D voxel points."""
     out = []
@@ -93,6 +90,15 @@ def _ends_3d(ends, axis: int, index: int, origin: np.ndarray) -> tuple[tuple[flo
     return tuple(out)
 
 
+def _filled(mask: np.ndarray, axis: int) -> np.ndarray:
+    """``mask`` with the holes of every axial slice filled: a rim-enhancing lesion is measured
+    across its necrotic centre, to its outer edge, as RANO readers measure it."""
+    planes = [
+        ndimage.binary_fill_holes(np.take(mask, k, axis=axis)) for k in range(mask.shape[axis])
+    ]
+    return np.stack(planes, axis=axis)
+
+
 def _world(points, affine: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(
         tuple(float(v) for v in affine[:3, :3] @ np.asarray(p) + affine[:3, 3]) for p in points
@@ -104,14 +110,14 @@ def measure_component(
 ) -> Lesion:
     """The measurement of one lesion ``mask`` (3D bool): a crop of the scan starting at voxel
     ``origin`` of the grid of ``affine`` (the whole scan by default)."""
-    spacing = voxel_spacing(affine)
+    spacing = np.asarray(spacing_of(affine))
     axis = axial_axis(affine)
     in_plane = [a for a in range(3) if a != axis]
     coords = np.argwhere(mask) + np.asarray(origin)
     lo = coords.min(0)
     mask = mask[tuple(slice(a - o, None) for a, o in zip(lo, origin))]
     coords_local = np.argwhere(mask)
-    box = mask[tuple(slice(0, b + 1) for b in coords_local.max(0))]
+    box = _filled(mask[tuple(slice(0, b + 1) for b in coords_local.max(0))], axis)
     areas = box.sum(axis=tuple(in_plane))
     order = np.argsort(areas)[::-1]
     chosen = [int(k) for k in order[:_MAX_SLICES] if areas[k] >= _AREA_SHARE * areas[order[0]]]

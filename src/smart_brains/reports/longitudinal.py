@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from smart_brains.longitudinal.lesions import Lesion  # noqa: E402
+from smart_brains.longitudinal.follow import Drawn  # noqa: E402
 from smart_brains.paths import write_text  # noqa: E402
 from smart_brains.reports.figures import label_rgba  # noqa: E402
 from smart_brains.reports.html import image_tag, page, table  # noqa: E402
@@ -43,30 +43,20 @@ def plot_course(measurements: pd.DataFrame, response: pd.DataFrame, out_png: Pat
     return out_png
 
 
-def plot_lines(
-    background: np.ndarray, labels: np.ndarray, lesions: list[Lesion], title: str, out_png: Path
-) -> Path:
-    """The axial slice of the largest measured lesion, labels over ``background`` (X, Y, Z),
-    with every lesion on that slice's longest (solid) and perpendicular (dashed) line."""
+def plot_lines(background: np.ndarray, drawn: Drawn, title: str, out_png: Path) -> Path:
+    """One scan's drawn slice: labels over ``background`` (2D, the same slice), with every
+    lesion's longest (solid) and perpendicular (dashed) line."""
     fig, ax = plt.subplots(figsize=(3.4, 3.4))
-    if lesions:
-        axis, index = lesions[0].axial_axis, lesions[0].slice_index
-    else:
-        axis, index = 2, labels.shape[2] // 2
-    image = np.take(background, index, axis=axis).astype(np.float32)
+    image = background.astype(np.float32)
     lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
     ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
-    ax.imshow(
-        np.transpose(label_rgba(np.take(labels, index, axis=axis)), (1, 0, 2)), origin="lower"
-    )
-    in_plane = [a for a in range(3) if a != axis]
-    for lesion in lesions:
-        if lesion.slice_index != index:
-            continue
+    ax.imshow(np.transpose(label_rgba(drawn.labels), (1, 0, 2)), origin="lower")
+    in_plane = [a for a in range(3) if a != drawn.axis]
+    for lesion in drawn.lesions:
         for ends, style in ((lesion.longest_vox, "-"), (lesion.perpendicular_vox, "--")):
             xs = [p[in_plane[0]] for p in ends]
             ys = [p[in_plane[1]] for p in ends]
-            ax.plot(xs, ys, style, color="cyan", linewidth=1.2)
+            ax.plot(xs, ys, style, color="magenta", linewidth=1.6)
     ax.set_title(title, fontsize=8)
     ax.axis("off")
     fig.tight_layout()
@@ -80,18 +70,17 @@ def patient_page(
     measurements: pd.DataFrame,
     lesions: pd.DataFrame,
     response: pd.DataFrame,
-    slices: list[tuple[str, np.ndarray, np.ndarray, list[Lesion]]],
+    slices: list[tuple[str, np.ndarray, Drawn]],
     out: Path,
 ) -> Path:
-    """``out/<patient>.html``; ``slices``: per time point (case id, background, labels,
-    measured lesions)."""
+    """``out/<patient>.html``; ``slices``: per time point (case id, background slice, what
+    is drawn on it)."""
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     course = plot_course(measurements, response, figures / f"{patient}-course.png")
     images = []
-    for (case_id, background, labels, measured), rano in zip(slices, response.rano):
-        png = plot_lines(background, labels, measured, f"{case_id}: {rano}",
-                         figures / f"{case_id}-lines.png")  # fmt: skip
+    for (case_id, background, drawn), rano in zip(slices, response.rano):
+        png = plot_lines(background, drawn, f"{case_id}: {rano}", figures / f"{case_id}-lines.png")
         images.append(image_tag(png, case_id))
     sections = [
         ("Course", image_tag(course, "volumes and sum of products over time")),

@@ -39,15 +39,14 @@ SCENARIOS = ("progression", "response", "complete", "stable", "new lesion")
 _GROWTH = {"progression": 1.25, "response": 0.6, "stable": 1.0}
 
 
-def truth(scenario: str, timepoint: int) -> tuple[str, str]:
-    """(RANO, RANO 2.0) response of ``scenario`` at ``timepoint`` by design (``series_cohort``
-    then sets RANO 2.0's from the volumes made)."""
+def rano_truth(scenario: str, timepoint: int) -> str:
+    """The RANO response of ``scenario`` at ``timepoint``, by design (RANO 2.0's follows from
+    the volumes made, in ``series_cohort``)."""
     if timepoint == 0:
-        return "baseline", "baseline"
-    category = {"progression": "PD", "response": "PR", "complete": "CR", "stable": "SD"}.get(
+        return "baseline"
+    return {"progression": "PD", "response": "PR", "complete": "CR", "stable": "SD"}.get(
         scenario, "PD" if timepoint == 1 else "SD"
     )
-    return category, category
 
 
 def _lesions_at(scenario: str, timepoint: int, seed: int):
@@ -83,9 +82,8 @@ def _write_scan(job: tuple[SynthConfig, int, int, int, Path]) -> dict:
     case = synth_case(cfg, patient, _lesions_at(scenario, timepoint, seed * 1000 + patient))
     case_id = f"BraTS-GLI-{patient:05d}-{timepoint:03d}"
     write_case_folder(case, case_id, cfg.affine, out, "brats2023")
-    rano, rano2 = truth(scenario, timepoint)
     return {"patient_id": f"BraTS-GLI-{patient:05d}", "timepoint": timepoint, "case_id": case_id,
-            "scenario": scenario, "rano": rano, "rano2": rano2,
+            "scenario": scenario, "rano": rano_truth(scenario, timepoint),
             "et_cm3": case["params"]["volumes_mm3"]["ET"] / 1000}  # fmt: skip
 
 
@@ -116,5 +114,6 @@ def series_cohort(
         volumes = list(scans.et_cm3)
         new = [s == "new lesion" and t == 1 for s, t in zip(scans.scenario, scans.timepoint)]
         table.loc[scans.index, "rano2"] = responses(volumes, [v > 0 for v in volumes], new, RANO2)
+    table = table[["patient_id", "timepoint", "case_id", "scenario", "rano", "rano2", "et_cm3"]]
     write_csv(table.round(4), out / "response.csv", index=False)
     return table

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from smart_brains.errors import DataError
-from smart_brains.longitudinal.follow import follow_patient
-from smart_brains.longitudinal.series import Scan, read_labels, read_series
+from smart_brains.longitudinal.follow import Drawn, follow_patient
+from smart_brains.longitudinal.series import Scan, read_series
 from smart_brains.paths import write_csv, write_text
 from smart_brains.reports.html import page, table
 from smart_brains.reports.longitudinal import patient_page
@@ -26,21 +26,22 @@ def _backgrounds(data: Path | None) -> dict[str, Path]:
     return {case.case_id: case.image("t1ce").path for case in discover(data)}
 
 
-def _slices(scans: list[Scan], measured, images: dict[str, Path]) -> list:
+def _slices(scans: list[Scan], drawn: list[Drawn], images: dict[str, Path]) -> list:
+    """Per scan (case id, the background slice, what is drawn): the T1ce's slice read from
+    ``--data`` through the file's proxy, or the labels themselves without it."""
     out = []
-    for scan, lesions in zip(scans, measured):
-        labels, _, _ = read_labels(scan)
+    for scan, shown in zip(scans, drawn):
         path = images.get(scan.case_id)
-        background = (
-            np.asarray(nib.load(str(path)).dataobj, np.float32)
-            if path
-            else labels.astype(np.float32)
-        )
-        if background.shape != labels.shape:
+        if path is None:
+            out.append((scan.case_id, shown.labels.astype(np.float32), shown))
+            continue
+        img = nib.load(str(path))
+        if tuple(img.shape[:3]) != tuple(shown.shape):
             raise DataError(
-                f"{path}: shape {background.shape} differs from its segmentation {labels.shape}"
+                f"{path}: shape {img.shape[:3]} differs from its segmentation {shown.shape}"
             )
-        out.append((scan.case_id, background, labels, lesions))
+        where = tuple(shown.index if a == shown.axis else slice(None) for a in range(3))
+        out.append((scan.case_id, np.asarray(img.dataobj[where], np.float32), shown))
     return out
 
 
