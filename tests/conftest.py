@@ -81,6 +81,50 @@ def make_suffixed(
     return folder
 
 
+def phantom(shape: tuple[int, int, int] = (60, 70, 48), seed: int = 0):
+    """A brain-like phantom on a 2 mm BraTS-oriented grid: an ellipsoid brain with a grey-matter
+    shell (4 mm) over white matter, two CSF ventricles either side of the midline, and a
+    tumour (internal labels) in the left hemisphere. Returns (images (4, X, Y, Z) float32 in
+    t1, t1ce, t2, flair order, CSF/GM/WM levels per modality below, labels, affine)."""
+    rng = np.random.default_rng(seed)
+    grid = np.indices(shape, dtype=np.float32)
+    centre = (np.asarray(shape, np.float32) - 1) / 2
+    radii = np.asarray(shape, np.float32) * np.array([0.42, 0.42, 0.42])
+    r = np.sqrt(((grid - centre[:, None, None, None]) ** 2 / radii[:, None, None, None] ** 2).sum(0))
+    brain = r < 1
+    white = r < 0.8
+    ventricles = np.zeros(shape, bool)
+    for side in (-1, 1):
+        c = centre + np.array([side * 4, 0, 2])
+        ventricles |= (((grid - c[:, None, None, None]) / np.array([2, 8, 3])[:, None, None, None]) ** 2).sum(0) < 1
+    levels = {  # csf, grey, white per modality
+        "t1": (300, 600, 850), "t1ce": (320, 620, 860), "t2": (1600, 950, 620), "flair": (300, 1000, 720),
+    }  # fmt: skip
+    images = []
+    for csf, grey, wm in levels.values():
+        x = np.where(white, wm, grey).astype(np.float32)
+        x[ventricles] = csf
+        images.append((x + rng.normal(0, 10, shape)).astype(np.float32) * brain)
+    labels = np.zeros(shape, np.uint8)
+    tumour_centre = centre + np.array([10, -6, 0])
+    d = np.sqrt(((grid - tumour_centre[:, None, None, None]) ** 2).sum(0))
+    labels[(d < 7) & brain] = 2
+    labels[d < 4] = 1
+    labels[(d >= 3) & (d < 4)] = 3
+    affine = np.diag([-2.0, -2.0, 2.0, 1.0])
+    affine[1, 3] = (shape[1] - 1) * 2.0
+    return np.stack(images), levels, labels, affine
+
+
+def make_phantom_case(root: Path, case_id: str, seed: int = 0) -> Path:
+    """``phantom`` written as a BraTS 2021 case folder (int16 images, labels 0/1/2/4)."""
+    images, _, labels, affine = phantom(seed=seed)
+    for name, data in zip(BRATS21, images):
+        save(np.round(data).astype(np.int16), root / case_id / f"{case_id}_{name}.nii.gz", affine)
+    save(encode(labels, "brats2021"), root / case_id / f"{case_id}_seg.nii.gz", affine)
+    return root / case_id
+
+
 def make_msd(root: Path, case_ids: list[str], seed: int = 0) -> Path:
     (root / "imagesTr").mkdir(parents=True, exist_ok=True)
     meta = {"name": "BRATS", "modality": {"0": "FLAIR", "1": "T1w", "2": "t1gd", "3": "T2w"}}

@@ -124,3 +124,30 @@ def test_tumour_types_look_like_their_kind():
             assert (labels == ET).sum() < (labels == NCR).sum()
         assert (case["params"]["grade"] != "") == (kind == "glioma")
     assert seen == {"glioma", "metastasis", "meningioma"}
+
+
+def test_grown_gliomas_with_a_random_look_from_the_cli(tmp_path):
+    out = tmp_path / "grown"
+    args = ["synth", "--n", "6", "--out", str(out), "--spacing", "3", "--seed", "2",
+            "--tumours", "growth", "--appearance", "random"]  # fmt: skip
+    assert main(args) == 0 and main(["check", str(out)]) == 0
+    manifest = json.loads((out / "cohort.json").read_text())
+    assert manifest["config"]["tumours"] == "growth"
+    assert manifest["config"]["appearance"] == "random"
+    cases = manifest["cases"].values()
+    gliomas = [c for c in cases if c["kind"] == "glioma"]
+    assert gliomas and all("glioma" in c and not c["lesions"] for c in gliomas)  # grown
+    assert all(c["grade"] in ("HGG", "LGG") for c in gliomas)
+    assert all(c["lesions"] for c in cases if c["kind"] != "glioma")  # others still drawn
+    labels = (out / "labels.csv").read_text()
+    assert all(c["case_id"] in labels for c in cases)
+
+
+def test_the_fixed_cohort_is_unchanged_by_the_new_options():
+    """Version 4's cohort (drawn tumours, one look) is the same image for image."""
+    a = synth_case(CFG, 0)
+    b = synth_case(SynthConfig(n_cases=4, seed=3, spacing_mm=3.0, tumours="shapes"), 0)
+    assert np.array_equal(a["images"]["t1ce"], b["images"]["t1ce"])
+    random = synth_case(SynthConfig(n_cases=4, seed=3, spacing_mm=3.0, appearance="random"), 0)
+    assert np.array_equal(random["labels"], a["labels"])  # the same tumour, another look
+    assert not np.array_equal(random["images"]["t1ce"], a["images"]["t1ce"])

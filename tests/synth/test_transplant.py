@@ -11,7 +11,8 @@ from conftest import make_suffixed
 from smart_brains.cli import main
 from smart_brains.data.check import check_dataset
 from smart_brains.errors import DataError
-from smart_brains.synth.transplant import load_source, transplant_case
+from smart_brains.synth.hosts import load_source
+from smart_brains.synth.transplant import transplant_case
 
 
 @pytest.fixture
@@ -41,7 +42,8 @@ def test_the_cli_writes_a_brats_cohort_that_checks_clean(sources, tmp_path, caps
     seg = nib.load(str(out / "BraTS2021_00000" / "BraTS2021_00000_seg.nii.gz"))
     assert seg.header.get_zooms() == (2.0, 2.0, 2.0)
     assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 4}
-    assert json.loads((out / "cohort.json").read_text())["generator"] == "transplant"
+    cohort = json.loads((out / "cohort.json").read_text())
+    assert cohort["generator"] == "real" and cohort["tumours"] == "transplant"
 
 
 def test_a_source_without_a_segmentation_is_refused(tmp_path):

@@ -6,7 +6,8 @@ import argparse
 
 from smart_brains.errors import DataError
 from smart_brains.synth.cohort import synth_cohort
-from smart_brains.synth.transplant import transplant_cohort
+from smart_brains.synth.glioma import MODES
+from smart_brains.synth.real_cohort import real_cohort
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,6 +35,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "transplanted (synth/transplant.py). Never a validation case",
     )  # fmt: skip
     p.add_argument(
+        "--tumours", choices=("shapes", "transplant", "growth"),
+        help="how gliomas are made: 'growth' grows them on the brain's tissue (a "
+        "Fisher-Kolmogorov front, every kind and size: synth/glioma.py); default 'shapes' (noisy "
+        "spheres) for the template cohort, 'transplant' (the sources' own tumours) with "
+        "--real-source, where 'growth' keeps real tumours in 30 %% of the cases",
+    )  # fmt: skip
+    p.add_argument(
+        "--appearance", choices=("fixed", "random"), default="fixed",
+        help="'random': each tumour sub-region its own signal and texture per modality "
+        "(synth/appearance.py); 'fixed' (default): one contrast table, real tumours as they are",
+    )  # fmt: skip
+    p.add_argument(
+        "--glioma", choices=tuple(MODES),
+        help="every case a grown glioma of this kind (test cases of a known failure mode)",
+    )  # fmt: skip
+    p.add_argument(
         "--timepoints", type=int, metavar="K",
         help="patients scanned K times instead (BraTS 2023 layout, --n patients): the same "
         "anatomy, a tumour that grows, shrinks, vanishes or gains a lesion by known amounts, "
@@ -45,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if args.timepoints is not None:
         from smart_brains.synth.series import series_cohort
 
-        if args.real_source or args.held_out or args.brain:
+        if args.real_source or args.held_out or args.brain or args.tumours or args.glioma:
             raise DataError("--timepoints makes its own series (template brain, development "
-                            "sites); leave out --real-source, --held-out and --brain")  # fmt: skip
+                            "sites); leave out --real-source, --held-out, --brain, --tumours "
+                            "and --glioma")  # fmt: skip
         table = series_cohort(
             args.out, args.n, args.timepoints, args.seed, args.spacing, args.workers
         )
@@ -55,14 +73,21 @@ def run(args: argparse.Namespace) -> int:
               f"true responses ({args.out}/response.csv): {len(table)} scans")  # fmt: skip
         return 0
     if args.real_source:
-        folders = transplant_cohort(
-            args.out, args.real_source, args.n, args.seed, args.spacing, args.workers
-        )
+        if args.tumours == "shapes":
+            raise DataError("--tumours shapes is for the template cohort; with --real-source "
+                            "choose transplant or growth")  # fmt: skip
+        folders = real_cohort(
+            args.out, args.real_source, args.n, args.seed, args.spacing, args.workers,
+            tumours=args.tumours or "transplant", appearance=args.appearance, mode=args.glioma,
+        )  # fmt: skip
         print(f"wrote {len(folders)} cases from {len(args.real_source)} real brains to {args.out}")
         return 0
+    if args.tumours == "transplant":
+        raise DataError("--tumours transplant needs --real-source case folders to take tumours from")
     folders = synth_cohort(
         args.out, args.n, args.seed, args.spacing, args.workers,
-        held_out=args.held_out, brain=args.brain,
+        held_out=args.held_out, brain=args.brain, tumours=args.tumours or "shapes",
+        appearance=args.appearance, glioma=args.glioma or "",
     )  # fmt: skip
     which = "held-out test" if args.held_out else "development"
     print(f"wrote {len(folders)} synthetic {which} cases (BraTS 2021 layout) to {args.out}")

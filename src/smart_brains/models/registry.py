@@ -18,7 +18,9 @@ from smart_brains.errors import DataError
 ModelFactory = Callable[..., nn.Module]  # (preset, in_channels, out_channels[, n_classes])
 _REGISTRY: dict[str, ModelFactory] = {}
 _CASE_HEAD: set[str] = set()  # models whose factory takes ``n_classes`` (a case-class head)
-PRESETS = ("tiny", "base")
+PRESETS = ("tiny", "small", "base")
+# 'small' (between tiny and base) exists for the multiscale family only
+_SMALL = {"multiscale", "singlescale", "multiscale-lite"}
 
 
 def register_model(name: str, case_head: bool = False) -> Callable[[ModelFactory], ModelFactory]:
@@ -52,6 +54,8 @@ def build_model(
         raise DataError(f"unknown model {name!r}; available: {', '.join(available_models())}")
     if preset not in PRESETS:
         raise DataError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if preset == "small" and name not in _SMALL:
+        raise DataError(f"--preset small is for {', '.join(sorted(_SMALL))}; {name} has tiny and base")
     if n_classes:
         if name not in _CASE_HEAD:
             with_head = ", ".join(sorted(_CASE_HEAD))

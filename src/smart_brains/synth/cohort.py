@@ -25,6 +25,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from scipy import ndimage
 
 from smart_brains.data.labels import from_internal
 from smart_brains.data.layouts import LAYOUTS, MODALITIES
@@ -38,8 +39,17 @@ from smart_brains.synth.anatomy import (
     sample_anatomy,
     smooth_field,
 )
+from smart_brains.synth.appearance import fixed_appearance, paint, random_appearance
 from smart_brains.synth.brains import load_template
-from smart_brains.synth.render import render_modality, vessel_mask
+from smart_brains.synth.glioma import (
+    MODES,
+    grade_of,
+    grow_glioma,
+    kind_for_grade,
+    sample_glioma,
+    seed_candidates,
+)
+from smart_brains.synth.render import CONTRAST, render_modality, tissue_signal, vessel_mask
 from smart_brains.synth.sites import DEVELOPMENT_SITES, HELD_OUT_SITES, SITES, acquire
 from smart_brains.synth.tumour import (
     HGG_RATE,
@@ -68,6 +78,11 @@ class SynthConfig:
         sites: acquisition sites (``sites.SITES`` indices) the cases go through in turn.
         first_index: number of the first case (the held-out cohort starts at 90000, so its
             ids and tumours differ from the development cohort's with the same seed).
+        tumours: 'shapes' (gliomas drawn as noisy spheres, ``tumour.py``) or 'growth' (grown
+            on the case's tissue, ``glioma.py``); metastases and meningiomas are drawn either way.
+        appearance: 'fixed' (one contrast table, ``render.CONTRAST``) or 'random' (a look per
+            tumour sub-region and modality, ``appearance.py``).
+        glioma: a ``glioma.MODES`` preset: every case a grown glioma of that kind ('' for none).
     """
 
     n_cases: int = 10
@@ -78,6 +93,9 @@ class SynthConfig:
     sites: tuple[int, ...] = DEVELOPMENT_SITES
     first_index: int = 0
     version: int = 4  # 4: anatomy per case, sites, held-out cohort; 2: tumour types
+    tumours: str = "shapes"
+    appearance: str = "fixed"
+    glioma: str = ""
 
     @classmethod
     def held_out(cls, brain: str | None = None, **kwargs: Any) -> SynthConfig:
@@ -118,7 +136,6 @@ def synth_case(
     rng = np.random.default_rng([cfg.seed, cfg.first_index + index])
     template = load_template(cfg.brain)
     site_index = cfg.sites[index % len(cfg.sites)]
-    site = SITES[site_index]
     shape = cfg.shape_vox
     affine = cfg.affine
     grid = np.stack(
@@ -141,12 +158,15 @@ def synth_case(
     anatomy_points = mass_effect(points, *ventricles)  # enlarged ventricles: the patient's own
     healthy, healthy_brain = sample_anatomy(template, anatomy_points, elastic, warp, atrophy)
     sites = lesion_sites(healthy, healthy_brain, points, cfg.spacing_mm)
-    del healthy, healthy_brain, anatomy_points
-    kind, grade = sample_tumour_type(rng)
-    lesions = sample_lesions(rng, sites, kind, grade)
+    del anatomy_points
+    kind, grade, plan, lesions = _tumour(cfg, rng, healthy, healthy_brain, sites, lesions_at)
+    del healthy, healthy_brain
     if lesions_at is not None:
         lesions, kind, grade = lesions_at(lesions, sites), "glioma", "HGG"
     displaced = points
+    if plan is not None:
+        centre = points[plan.seeds_vox[0]]
+        displaced = mass_effect(displaced, centre, plan.radius_mm, plan.push)
     for lesion in lesions:
         displaced = mass_effect(
             displaced, np.asarray(lesion.centre_mm), lesion.oedema_radius_mm, lesion.push
@@ -154,16 +174,12 @@ def synth_case(
     displaced = mass_effect(displaced, *ventricles)
     fractions, brain = sample_anatomy(template, displaced, elastic, warp, atrophy)
     del displaced, elastic
-    maps = render_lesions(lesions, points, cfg.spacing_mm, fractions[2], brain, rng)
+    if plan is not None:
+        maps = grow_glioma(plan, fractions, brain, cfg.spacing_mm)
+    else:
+        maps = render_lesions(lesions, points, cfg.spacing_mm, fractions[2], brain, rng)
     vessels = vessel_mask(fractions, brain, cfg.spacing_mm, rng)
-    gain = site.tissue_gain(site_index)
-    images = {
-        m: acquire(
-            render_modality(m, fractions, maps, vessels, brain, rng, gain[c]),
-            brain, rng, site, c, cfg.spacing_mm,
-        )
-        for c, m in enumerate(MODALITIES)
-    }  # fmt: skip
+    images = _render(cfg, fractions, maps, vessels, brain, rng, site_index, painted=plan is not None)
     voxel_mm3 = cfg.spacing_mm**3
     params = {
         "case_id": cfg.case_id(index),
@@ -171,6 +187,7 @@ def synth_case(
         "site": site_index,
         "atrophy": round(atrophy, 3),
         "lesions": [asdict(lesion) for lesion in lesions],
+        **({"glioma": asdict(plan)} if plan is not None else {}),
         "kind": kind,
         "grade": grade,
         "volumes_mm3": {
@@ -179,6 +196,54 @@ def synth_case(
         },
     }
     return {"images": images, "labels": maps.labels, "params": params}
+
+
+def _tumour(cfg: SynthConfig, rng, healthy, healthy_brain, sites, lesions_at):
+    """(kind, grade, plan, lesions) of one case: a grown glioma's ``GliomaPlan`` (with lesions
+    empty) or drawn ``Lesion``s (with plan None)."""
+    kind, grade = sample_tumour_type(rng)
+    if cfg.glioma or (cfg.tumours == "growth" and kind == "glioma" and lesions_at is None):
+        candidates = seed_candidates(healthy, healthy_brain, cfg.affine, cfg.spacing_mm)
+        glioma_kind = kind_for_grade(rng, grade) if grade else None
+        plan = sample_glioma(rng, candidates, cfg.spacing_mm, cfg.glioma or None, glioma_kind)
+        return "glioma", grade_of(plan.kind) if cfg.glioma else grade, plan, []
+    return kind, grade, None, sample_lesions(rng, sites, kind, grade)
+
+
+def _render(cfg, fractions, maps, vessels, brain, rng, site_index, painted) -> dict:
+    """{modality: int16 (X, Y, Z)}: the tissue and tumour rendered and acquired at the site;
+    a fixed-look cohort of drawn tumours renders as version 4 did, draw for draw."""
+    site = SITES[site_index]
+    gain = site.tissue_gain(site_index)
+    if not painted and cfg.appearance == "fixed":  # the version-4 cohort, unchanged
+        return {
+            m: acquire(
+                render_modality(m, fractions, maps, vessels, brain, rng, gain[c]),
+                brain, rng, site, c, cfg.spacing_mm,
+            )
+            for c, m in enumerate(MODALITIES)
+        }  # fmt: skip
+    signals = _painted(cfg, fractions, maps, vessels, brain, rng, gain)
+    return {
+        m: acquire(signals[c], brain, rng, site, c, cfg.spacing_mm)
+        for c, m in enumerate(MODALITIES)
+    }
+
+
+def _painted(cfg, fractions, maps, vessels, brain, rng, gain) -> list[np.ndarray]:
+    """The four modalities' signals (X, Y, Z) with the tumour painted by an appearance
+    (``cfg.appearance``) over healthy tissue, before acquisition."""
+    signals, levels = zip(*[
+        tissue_signal(m, fractions, vessels, rng, gain[c]) for c, m in enumerate(MODALITIES)
+    ])  # fmt: skip
+    white = np.array([level[2] for level in levels], np.float32)
+    if cfg.appearance == "random":
+        csf = np.array([CONTRAST[m][0] / CONTRAST[m][2] for m in MODALITIES])
+        look = random_appearance(rng, np.clip(csf, 0.25, 0.7))
+    else:
+        look = fixed_appearance(rng)
+    painted = paint(np.stack(signals), white, maps, look, cfg.spacing_mm, rng)
+    return [ndimage.gaussian_filter(x, 0.5) * brain for x in painted]
 
 
 def write_case(cfg: SynthConfig, index: int, out: Path) -> dict[str, Any]:
@@ -228,11 +293,15 @@ def synth_cohort(
     progress: bool = True,
     held_out: bool = False,
     brain: str | None = None,
+    tumours: str = "shapes",
+    appearance: str = "fixed",
+    glioma: str = "",
 ) -> list[Path]:
     """Write a synthetic cohort into ``out``; returns the case folders.
 
     ``held_out``: the test cohort (``SynthConfig.held_out``); ``brain``: its source brain (a
-    built-in name or a case folder; default avg152 for the test cohort, mni2009a otherwise).
+    built-in name or a case folder; default avg152 for the test cohort, mni2009a otherwise);
+    ``tumours``, ``appearance``, ``glioma``: see ``SynthConfig``.
     Idempotent: cases already written with the same settings are kept. Refuses to write into a
     non-empty folder that is not a synthetic cohort, so real data is never overwritten.
     """
@@ -240,8 +309,14 @@ def synth_cohort(
         raise DataError(f"--n {n_cases}: need at least one case")
     if spacing_mm <= 0:
         raise DataError(f"--spacing {spacing_mm}: must be positive (mm)")
+    for name, value, allowed in (("--tumours", tumours, ("shapes", "growth")),
+                                 ("--appearance", appearance, ("fixed", "random")),
+                                 ("--glioma", glioma, ("", *MODES))):  # fmt: skip
+        if value not in allowed:
+            raise DataError(f"{name} {value}: choose from {', '.join(a for a in allowed if a)}")
     out = Path(out)
-    common = {"n_cases": n_cases, "seed": seed, "spacing_mm": spacing_mm}
+    common = {"n_cases": n_cases, "seed": seed, "spacing_mm": spacing_mm, "tumours": tumours,
+              "appearance": appearance, "glioma": glioma}  # fmt: skip
     if held_out:
         cfg = SynthConfig.held_out(brain, **common)
     else:

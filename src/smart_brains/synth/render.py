@@ -59,6 +59,23 @@ def vessel_mask(
     return (choroid | vessels) & brain
 
 
+def tissue_signal(
+    modality: str,
+    fractions: np.ndarray,
+    vessels: np.ndarray,
+    rng: np.random.Generator,
+    gain: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Healthy signal (X, Y, Z) float32 of one modality and its tissue levels
+    (len(``TISSUES``),), jittered as ``render_modality`` jitters them: a tumour is painted on
+    it afterwards (``appearance.paint``)."""
+    level = np.asarray(CONTRAST[modality]) * rng.uniform(0.94, 1.06, size=len(TISSUES))
+    if gain is not None:
+        level = level * gain
+    signal = fractions[0] * level[0] + fractions[1] * level[1] + fractions[2] * level[2]
+    return np.where(vessels, level[7], signal).astype(np.float32), level
+
+
 def render_modality(
     modality: str,
     fractions: np.ndarray,

@@ -23,63 +23,20 @@ The sources must never be validation cases.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
-import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from smart_brains.data.discovery import discover
-from smart_brains.data.labels import from_internal
-from smart_brains.data.layouts import MODALITIES
-from smart_brains.data.loading import load_case
-from smart_brains.data.resample import resampled_affine, resize, shape_at, spacing_of
-from smart_brains.errors import DataError
-from smart_brains.parallel import map_cases
-from smart_brains.paths import atomic_path
+from smart_brains.data.resample import resize, spacing_of
 from smart_brains.synth.anatomy import smooth_field
+from smart_brains.synth.appearance import random_appearance, repaint
+from smart_brains.synth.hosts import Source, levels, tissue
+
+TRANSPLANT_RATE = 0.7
 
 
-@dataclass(frozen=True)
-class Source:
-    """One real case on the cohort's grid: images (4, X, Y, Z) float32 scaled so that the
-    brain's 99th percentile is 1 per modality, internal labels (X, Y, Z) and the affine."""
-
-    name: str
-    images: np.ndarray
-    labels: np.ndarray
-    affine: np.ndarray
-
-    @property
-    def brain(self) -> np.ndarray:
-        return np.any(self.images > 0, axis=0)
-
-
-def load_source(folder: str | Path, spacing_mm: float) -> Source:
-    """A case folder (four modalities and a ``seg``) as a ``Source`` at ``spacing_mm``."""
-    cases = discover(folder)
-    if len(cases) != 1 or cases[0].seg is None:
-        raise DataError(
-            f"{folder}: a source must be one case folder with four modalities and a *_seg file"
-        )
-    loaded = load_case(cases[0], MODALITIES)
-    spacing = spacing_of(loaded.affine)
-    shape = shape_at(loaded.image.shape[1:], spacing, (spacing_mm,) * 3)
-    images = resize(loaded.image.astype(np.float32), shape)
-    labels = resize(loaded.seg, shape, labels=True)
-    brain = np.any(images > 0, axis=0)
-    for c in range(len(images)):
-        top = float(np.percentile(images[c][brain], 99)) or 1.0
-        images[c] = np.clip(images[c] / top, 0, None) * brain
-    affine = resampled_affine(loaded.affine, loaded.image.shape[1:], shape)
-    return Source(cases[0].case_id, images, labels, affine)
-
-
-def _rotation(rng: np.random.Generator, max_degrees: float) -> np.ndarray:
+def random_rotation(rng: np.random.Generator, max_degrees: float) -> np.ndarray:
     a, b, c = np.deg2rad(rng.uniform(-max_degrees, max_degrees, 3))
     rx = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
     ry = np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0], [-np.sin(b), 0, np.cos(b)]])
@@ -87,7 +44,7 @@ def _rotation(rng: np.random.Generator, max_degrees: float) -> np.ndarray:
     return rx @ ry @ rz
 
 
-def _warp(
+def warp(
     images: np.ndarray,
     labels: np.ndarray,
     matrix: np.ndarray,
@@ -106,10 +63,20 @@ def _warp(
     if elastic_vox > 0:
         for d in range(3):
             points[..., d] += torch.from_numpy(elastic_vox * smooth_field(shape, rng, 5, 1))
+    return sample_at(images, labels, points)
+
+
+def sample_at(
+    images: np.ndarray, labels: np.ndarray, points: torch.Tensor | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(C, X, Y, Z) images (linear) and (X, Y, Z) labels (nearest) read at ``points``
+    (X, Y, Z, 3): the voxel coordinates each output voxel takes its value from (0 outside)."""
+    shape = labels.shape
+    points = torch.as_tensor(points, dtype=torch.float32)
     # grid_sample wants (x, y, z) of the last dimension as (W, H, D) of the input: reversed
     norm = torch.tensor([(n - 1) / 2 for n in shape]).float()
     sample = ((points / norm) - 1).flip(-1)[None]
-    image = torch.from_numpy(images)[None]
+    image = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[None]
     moved = F.grid_sample(image, sample, mode="bilinear", padding_mode="zeros", align_corners=True)
     label = torch.from_numpy(labels.astype(np.float32))[None, None]
     moved_labels = F.grid_sample(label, sample, mode="nearest", align_corners=True)
@@ -130,10 +97,10 @@ def _tumour_piece(source: Source, rng: np.random.Generator) -> tuple[np.ndarray,
     scale = rng.uniform(0.6, 1.5) ** (1 / 3)  # 0.6-1.5 x the volume
     shape = tuple(max(4, int(round(n * scale))) for n in labels.shape)
     images, labels = resize(images, shape), resize(labels, shape, labels=True)
-    matrix = _rotation(rng, 180)
+    matrix = random_rotation(rng, 180)
     if rng.random() < 0.5:
         matrix = matrix @ np.diag([-1.0, 1, 1])
-    return _warp(images, labels, matrix, np.zeros(3), rng.uniform(0.5, 1.5), rng)
+    return warp(images, labels, matrix, np.zeros(3), rng.uniform(0.5, 1.5), rng)
 
 
 def _transplant(
@@ -178,7 +145,7 @@ def _transplant(
     return out, new_labels
 
 
-def _contrast(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def randomise_contrast(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Per modality: a random monotone curve through the brain's percentiles, a gamma, a bias
     field and noise; now and then thick slices along one axis."""
     brain = np.any(images > 0, axis=0)
@@ -203,72 +170,32 @@ def _contrast(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def transplant_case(
-    sources: list[Source], seed: int, index: int
+    sources: list[Source], seed: int, index: int, appearance: str = "fixed"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Case ``index``: images (4, X, Y, Z) float32, internal labels, affine and parameters."""
+    """Case ``index``: images (4, X, Y, Z) float32, internal labels, affine and parameters.
+
+    ``appearance``: 'fixed' keeps each real tumour's own contrasts; 'random' moves each of its
+    sub-regions to a look drawn per region and modality (``appearance.repaint``)."""
     rng = np.random.default_rng([seed, index, 7])
     host = sources[int(rng.integers(len(sources)))]
-    matrix = _rotation(rng, 12) @ np.diag(rng.uniform(0.85, 1.15, 3))
+    matrix = random_rotation(rng, 12) @ np.diag(rng.uniform(0.85, 1.15, 3))
     flip = bool(rng.random() < 0.5)
     if flip:
         matrix = matrix @ np.diag([-1.0, 1, 1])
     spacing = spacing_of(host.affine)[0]
     shift = rng.uniform(-8, 8, 3) / spacing
-    images, labels = _warp(
+    images, labels = warp(
         host.images, host.labels, matrix, shift, rng.uniform(3, 6) / spacing, rng
     )
     donor = None
     if rng.random() < TRANSPLANT_RATE:
         donor = sources[int(rng.integers(len(sources)))]
         images, labels = _transplant(images, labels, _tumour_piece(donor, rng), rng)
-    images = _contrast(images, rng)
-    params = {"host": host.name, "flip": flip, "donor": donor.name if donor else None}
+    if appearance == "random":
+        white, csf = levels(images, tissue(images)[0] * (labels == 0))
+        look = random_appearance(rng, np.clip(csf / white, 0.25, 0.7))
+        images = repaint(images, white, labels, look, spacing)
+    images = randomise_contrast(images, rng)
+    params = {"host": host.name, "flip": flip, "donor": donor.name if donor else None,
+              "tumour": "transplanted", "appearance": appearance}  # fmt: skip
     return images, labels, host.affine, params
-
-
-TRANSPLANT_RATE = 0.7
-
-
-def _write_case(args: tuple[list[Source], int, int, Path, str]) -> str:
-    sources, seed, index, out, case_id = args
-    images, labels, affine, params = transplant_case(sources, seed, index)
-    folder = out / case_id
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, image in zip(MODALITIES, images):
-        data = np.round(image * 1000).astype(np.int16)
-        with atomic_path(folder / f"{case_id}_{name}.nii.gz") as tmp:
-            nib.save(nib.Nifti1Image(data, affine), str(tmp))
-    with atomic_path(folder / f"{case_id}_seg.nii.gz") as tmp:
-        nib.save(nib.Nifti1Image(from_internal(labels, "brats2021"), affine), str(tmp))
-    (folder / "params.json").write_text(json.dumps(params))
-    return case_id
-
-
-def transplant_cohort(
-    out: str | Path,
-    sources: list[str | Path],
-    n_cases: int,
-    seed: int = 0,
-    spacing_mm: float = 2.0,
-    workers: int = 1,
-    progress: bool = True,
-) -> list[Path]:
-    """Write ``n_cases`` cases made from the real ``sources`` (case folders) into ``out``
-    (``BraTS2021_<index>``, BraTS 2021 layout); cases already there are kept."""
-    if not sources:
-        raise DataError("--real-source: give at least one case folder to build cases from")
-    loaded = [load_source(s, spacing_mm) for s in sources]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    ids = [f"BraTS2021_{i:05d}" for i in range(n_cases)]
-    todo = [
-        (loaded, seed, i, out, c)
-        for i, c in enumerate(ids)
-        if not (out / c / f"{c}_seg.nii.gz").is_file()
-    ]
-    list(map_cases(_write_case, todo, workers, "synth", progress))
-    (out / "cohort.json").write_text(json.dumps({
-        "generator": "transplant", "sources": [s.name for s in loaded], "seed": seed,
-        "spacing_mm": spacing_mm, "transplant_rate": TRANSPLANT_RATE, "cases": ids,
-    }, indent=1))  # fmt: skip
-    return [out / c for c in ids]

@@ -110,12 +110,15 @@ class LesionMaps:
     """Per-voxel lesion maps on the output grid, all (X, Y, Z).
 
     labels: uint8 internal labels; necrosis: bool, the part of NCR/NET that is necrotic (dark on
-    T1, fluid on T2); texture: float32 smooth heterogeneity, zero outside lesions.
+    T1, fluid on T2); texture: float32 smooth heterogeneity, zero outside lesions; strength:
+    float32 0..1, how far each tumour voxel's signal goes from the host tissue's towards its
+    region's (grown tumours: oedema fades at its border), or None for 1 everywhere.
     """
 
     labels: np.ndarray
     necrosis: np.ndarray
     texture: np.ndarray
+    strength: np.ndarray | None = None
 
 
 def render_lesions(
