@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "score a folder of fold runs (train --fold all) on their out-of-fold predictions",
     ),
     "report": ("report", "one self-contained HTML report of a run's validation cases"),
+    "view": ("view", "one case and its segmentation in an interactive page (offline HTML)"),
     "classify": ("classify", "case-level classification (grade, tumour type, any label)"),
     "longitudinal": (
         "longitudinal",

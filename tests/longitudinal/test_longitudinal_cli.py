@@ -45,6 +45,10 @@ def test_tables_have_what_a_reader_needs(series):
     assert (out / "report" / "index.html").is_file()
     page = (out / "report" / "BraTS-GLI-00000.html").read_text()
     assert "data:image/png;base64" in page and "PD" in page
+    # every time point in the embedded viewer: one case button per scan
+    assert "<iframe srcdoc=" in page
+    for case_id in ("BraTS-GLI-00000-000", "BraTS-GLI-00000-001"):
+        assert f"&quot;id&quot;: &quot;{case_id}&quot;" in page
 
 
 def test_dates_give_days_growth_and_doubling_time(series, tmp_path):

@@ -4,13 +4,12 @@ installs it); without it that part skips, unless $SMART_BRAINS_REQUIRE_CHROMIUM 
 
 import csv
 import json
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
+from browser import run_chromium
 from conftest import encode, fake_volumes, make_suffixed, save
 from smart_brains.cli import main
 
@@ -29,28 +28,18 @@ window.addEventListener('load', () => {
 </script>"""
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        if os.environ.get("SMART_BRAINS_REQUIRE_CHROMIUM"):
-            pytest.fail("chromium is not installed")
-        pytest.skip("chromium is not installed (Debian package `chromium`)")
-    return found
-
-
 def load_in_chromium(html_path) -> tuple[dict, list[str]]:
     """Open a copy of the page with a probe script; returns the probe's findings and the
     console messages Chromium logged at warning level or above."""
     probed = html_path.with_name("probed.html")
     probed.write_text(html_path.read_text().replace("<head>", "<head>" + PROBE, 1))
-    done = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--v=0", "--window-size=1280,900", "--dump-dom", probed.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = run_chromium(probed, "--dump-dom", window="1280,900")
     found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
     assert found, done.stderr[-2000:]
-    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
+    console = [
+        line for line in done.stderr.splitlines()
+        if re.search(r":(WARNING|ERROR|FATAL):CONSOLE", line)
+    ]  # fmt: skip
     return json.loads(found.group(1)), console
 
 

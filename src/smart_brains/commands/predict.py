@@ -78,6 +78,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="<id>_uncertainty.nii.gz: spread of the probabilities over TTA/ensemble members",
     )  # fmt: skip
     p.add_argument("--overlay", action="store_true", help="<id>_overlay.png, three planes")
+    p.add_argument(
+        "--view", action="store_true",
+        help="<id>_view.html: the case and its prediction in an interactive page (offline)",
+    )  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="redo cases already predicted")
 
 
@@ -125,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
             ": " + ", ".join(f"{c} ({r})" for c, r in zip(review["case_id"], review["reasons"]))
             if len(review) else ""
         ))  # fmt: skip
+    if args.view:
+        from smart_brains.workflows.view import view_predictions
+
+        pages = view_predictions(data, Path(args.out), list(table["case_id"]), extras)
+        print(f"{len(pages)} viewer pages (<case_id>_view.html, open in a browser): {extras}")
     if any(c not in ("case_id", "written", "path") and not c.endswith("_cm3") for c in table):
         print(f"case classes (the model's case-class head): {extras / 'classes.csv'}")
     return 0

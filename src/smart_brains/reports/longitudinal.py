@@ -72,9 +72,11 @@ def patient_page(
     response: pd.DataFrame,
     slices: list[tuple[str, np.ndarray, Drawn]],
     out: Path,
+    viewer: str = "",
 ) -> Path:
     """``out/<patient>.html``; ``slices``: per time point (case id, background slice, what
-    is drawn on it)."""
+    is drawn on it); ``viewer``: every time point in the interactive viewer (an embedded page,
+    ``reports.viewer.embedded``), or '' when the images were not given."""
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     course = plot_course(measurements, response, figures / f"{patient}-course.png")
@@ -90,6 +92,8 @@ def patient_page(
          f'<div class="row">{"".join(images)}</div>'),
         ("Lesions", table(lesions.drop(columns=[c for c in lesions.columns if c.endswith(
             ("_vox", "_world_mm"))]).set_index("case_id"))),
+        ("Every time point, interactive", viewer or '<p class="note">Give the images '
+         "(--data) to see every time point in the interactive viewer.</p>"),
     ]  # fmt: skip
     footer = ("Radiological response only (RANO 2010 on the sum of products, RANO 2.0 on the "
               "enhancing volume); clinical status, steroids and confirmation scans are the reader's.")  # fmt: skip

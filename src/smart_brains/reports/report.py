@@ -3,7 +3,8 @@
 It holds the training curves, per-region box plots of Dice and HD95, the metrics table
 (leaderboard-style summary and lesion-wise scores), the voxel classification metrics and
 confusion matrix, and for the best, median and worst validation case a three-plane overlay
-(reference and prediction in BraTS colours) with tumour volumes. It draws what it is given
+(reference and prediction in BraTS colours) with tumour volumes, and the same cases in the
+interactive viewer (``reports/viewer.py``: every modality, prediction and reference). It draws what it is given
 (``ReportInputs``): predicting and scoring the cases is ``workflows.report``'s. Tables read as the BraTS leaderboard
 (mean ± sd, median, quartiles, plain headers) with the full CSVs linked beside them.
 
@@ -32,6 +33,7 @@ from smart_brains.evaluation.classification import score_classes
 from smart_brains.evaluation.evaluate import Evaluation
 from smart_brains.paths import RunDir, atomic_path
 from smart_brains.reports import figures, html
+from smart_brains.reports.viewer import ViewerCase, embedded, viewer_html
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,10 @@ def write_report(inputs: ReportInputs, out: Path) -> Report:
     ]  # fmt: skip
     if inputs.classifier is not None:
         sections.append(("Case classification", _classification_section(inputs.classifier, out)))
+    shown, viewer_cases = _case_sections(inputs, per_case, case_classes, out)
     sections += [
-        ("Cases: best, median, worst", _case_sections(inputs, per_case, case_classes, out)),
+        ("Cases: best, median, worst", shown),
+        ("The same cases, interactive", _viewer_section(viewer_cases)),
         ("Every case", html.table(every_case)),
     ]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -112,8 +116,9 @@ def write_report(inputs: ReportInputs, out: Path) -> Report:
 
 def _case_sections(
     inputs: ReportInputs, per_case: pd.DataFrame, case_classes: pd.DataFrame | None, out: Path
-) -> str:
-    """The best, median and worst case by mean Dice: overlay, scores, volumes, class."""
+) -> tuple[str, list[ViewerCase]]:
+    """The best, median and worst case by mean Dice: overlay, scores, volumes, class; and the
+    same cases for the viewer (every modality, prediction and reference)."""
     result = inputs.evaluation
     ranked = per_case.mean(axis=1).sort_values(ascending=False)
     picks = {
@@ -121,15 +126,21 @@ def _case_sections(
         "median": ranked.index[len(ranked) // 2],
         "worst": ranked.index[-1],
     }
-    parts = []
+    parts, viewer = [], []
     for role, case_id in picks.items():
         case = inputs.cases[case_id]
         pred_path = prediction_path(inputs.pred, case_id)
         pred_labels, ref_labels, _ = read_pair(case, pred_path, result.challenge.keeps_cavity)
-        image = load_case(case, ("flair",)).image[0]
+        loaded = load_case(case)
+        image = loaded.image[loaded.modalities.index("flair")]
         png = figures.plot_overlay(
             image, pred_labels, ref_labels, out / f"case_{role}.png", title=f"{role}: {case_id}"
         )
+        viewer.append(ViewerCase(
+            f"{role}: {case_id}", dict(zip(loaded.modalities, loaded.image)), loaded.affine,
+            {"prediction": pred_labels, "reference": ref_labels},
+            f"mean Dice {ranked[case_id]:.3f}",
+        ))  # fmt: skip
         rows = result.scores[result.scores["case_id"] == case_id].set_index("region")
         shown = rows[["dice", "hd95_mm", "ref_cm3", "pred_cm3"]].rename(columns=PLAIN)
         shown.index.name = "Region"
@@ -139,7 +150,13 @@ def _case_sections(
             + html.image_tag(png, f"{role} case overlay")
             + f"<div>{html.table(shown)}{_class_line(case_classes, case_id)}</div></div>"
         )
-    return "\n".join(parts)
+    return "\n".join(parts), viewer
+
+
+def _viewer_section(cases: list[ViewerCase]) -> str:
+    """The interactive viewer of ``cases`` (``reports/viewer.py``), inside the report."""
+    note = "every modality, the prediction and the reference: switch with the buttons"
+    return embedded(viewer_html("validation cases", cases, note))
 
 
 PLAIN = {
