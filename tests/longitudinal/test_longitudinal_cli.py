@@ -121,3 +121,50 @@ def test_a_patients_scans_share_its_anatomy(series):
     assert ((first > 0) == (second > 0)).mean() > 0.98  # the same brain, scanned again
     assert np.corrcoef(first.ravel(), second.ravel())[0, 1] > 0.9
     assert ((first > 0) == (other > 0)).mean() < ((first > 0) == (second > 0)).mean()
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory):
+    """Two patients x three dated scans grown by the growth model (known truth)."""
+    data = tmp_path_factory.mktemp("grown") / "data"
+    argv = ["synth", "--timepoints", "3", "--n", "2", "--spacing", "4", "--tumours", "growth",
+            "--out", str(data)]  # fmt: skip
+    assert main(argv) == 0
+    return data
+
+
+def test_forecasts_volumes_and_extent_at_a_date(grown, tmp_path, capsys):
+    out = tmp_path / "follow"
+    argv = ["longitudinal", str(grown), "--out", str(out), "--timepoints",
+            str(grown / "timepoints.csv"), "--data", str(grown), "--forecast-days", "60"]  # fmt: skip
+    assert main(argv) == 0
+    assert "not a prognosis" in capsys.readouterr().out
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert set(forecast.region) == {"ET", "TC", "WT"} and len(forecast) == 6
+    made = forecast[forecast.model.notna()]
+    assert len(made) and (made.low_cm3 <= made.volume_cm3).all()
+    assert (made.volume_cm3 <= made.high_cm3).all() and (made.days_ahead == 60).all()
+    truth = pd.read_csv(grown / "truth.csv")
+    spatial = pd.read_csv(out / "spatial.csv")
+    assert (spatial.fit_dice > 0.5).all()
+    for row in spatial.itertuples():  # the fitted front speed is the truth's, roughly
+        true = truth[truth.patient_id == row.patient_id].iloc[0]
+        assert 0.5 < row.speed_mm_per_day / (2 * np.sqrt(true.d_white * true.rho)) < 2
+        assert (out / "forecast" / f"{row.patient_id}_forecast_wt.nii.gz").is_file()
+    page = (out / "report" / f"{spatial.patient_id[0]}.html").read_text()
+    assert "Forecast (an extrapolation" in page and "forecast extent" in page
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--forecast-days", "30"], "no scan has a date"),
+        (["--forecast-date", "2025-13-01"], "not a date"),
+        (["--forecast-days", "0"], "above 0"),
+    ],
+)
+def test_forecast_errors_are_one_line(series, tmp_path, capsys, extra, message):
+    data, _ = series
+    assert main(["longitudinal", str(data), "--out", str(tmp_path / "o"), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

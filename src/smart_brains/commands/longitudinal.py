@@ -35,17 +35,48 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "RANO 2.0)",
     )  # fmt: skip
     p.add_argument("--no-report", action="store_true", help="only the CSV files")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument(
+        "--forecast-date", metavar="YYYY-MM-DD",
+        help="forecast every patient's ET, TC and WT volumes at this date (forecast.csv, dashed "
+        "on the course plot); needs scan dates (--timepoints with a date column)",
+    )  # fmt: skip
+    when.add_argument(
+        "--forecast-days", type=float, metavar="N",
+        help="forecast N days after each patient's last scan",
+    )  # fmt: skip
+
+
+def _date(text: str):
+    from datetime import date
+
+    from smart_brains.errors import DataError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"--forecast-date {text}: not a date; write it YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:
-    from smart_brains.workflows.longitudinal import run_longitudinal
+    from smart_brains.workflows.longitudinal import ForecastAt, run_longitudinal
 
     out = Path(args.out)
+    forecast = None
+    if args.forecast_date is not None or args.forecast_days is not None:
+        when = _date(args.forecast_date) if args.forecast_date is not None else None
+        forecast = ForecastAt(when, args.forecast_days)
     frames = run_longitudinal(
         Path(args.segs), out, Path(args.timepoints) if args.timepoints else None,
         Path(args.data) if args.data else None, args.max_targets, report=not args.no_report,
+        forecast=forecast,
     )  # fmt: skip
     response = frames["response"]
     print(response[["patient_id", "timepoint", "case_id", "rano", "rano2"]].to_string(index=False))
+    if "forecast" in frames:
+        shown = frames["forecast"].reindex(columns=["patient_id", "region", "model", "day",
+                                                    "volume_cm3", "low_cm3", "high_cm3", "note"])
+        print("forecast (an extrapolation of the measured trend, not a prognosis):")
+        print(shown.to_string(index=False))
     print(f"{response.patient_id.nunique()} patient(s), {len(response)} scan(s): {out}")
     return 0

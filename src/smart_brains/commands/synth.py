@@ -54,7 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--timepoints", type=int, metavar="K",
         help="patients scanned K times instead (BraTS 2023 layout, --n patients): the same "
         "anatomy, a tumour that grows, shrinks, vanishes or gains a lesion by known amounts, "
-        "and response.csv with the true RANO and RANO 2.0 responses (synth/series.py)",
+        "and response.csv with the true RANO and RANO 2.0 responses (synth/series.py); with "
+        "--tumours growth, dated scans of tumours grown by the growth model with known "
+        "parameters (synth/grown_series.py: truth for forecasts)",
     )  # fmt: skip
 
 
@@ -62,10 +64,19 @@ def run(args: argparse.Namespace) -> int:
     if args.timepoints is not None:
         from smart_brains.synth.series import series_cohort
 
-        if args.real_source or args.held_out or args.brain or args.tumours or args.glioma:
+        if args.real_source or args.held_out or args.brain or args.glioma or args.tumours == "transplant":
             raise DataError("--timepoints makes its own series (template brain, development "
-                            "sites); leave out --real-source, --held-out, --brain, --tumours "
-                            "and --glioma")  # fmt: skip
+                            "sites); leave out --real-source, --held-out, --brain, --glioma "
+                            "and --tumours transplant")  # fmt: skip
+        if args.tumours == "growth":
+            from smart_brains.synth.grown_series import growth_series
+
+            truth = growth_series(args.out, args.n, args.timepoints, args.seed, args.spacing,
+                                  args.workers)  # fmt: skip
+            print(f"wrote {args.n} patients x {args.timepoints} dated scans grown by the growth "
+                  f"model (BraTS 2023 layout), {args.out}/timepoints.csv and the truth "
+                  f"({args.out}/truth.csv): {len(truth)} scans")  # fmt: skip
+            return 0
         table = series_cohort(
             args.out, args.n, args.timepoints, args.seed, args.spacing, args.workers
         )

@@ -19,14 +19,30 @@ from smart_brains.reports.figures import label_rgba  # noqa: E402
 from smart_brains.reports.html import image_tag, page, table  # noqa: E402
 
 
-def plot_course(measurements: pd.DataFrame, response: pd.DataFrame, out_png: Path) -> Path:
+def plot_course(
+    measurements: pd.DataFrame, response: pd.DataFrame, out_png: Path, curves: dict | None = None
+) -> Path:
     """ET, TC, WT volumes (cm^3) and the sum of products (mm^2) per time point, each time
-    point labelled with its RANO / RANO 2.0 response."""
+    point labelled with its RANO / RANO 2.0 response; ``curves`` (region -> (N, 4) day,
+    forecast, low, high) adds each region's forecast, dashed, with its 95 % band."""
     dated = measurements["days"].notna().all()
     x = measurements["days"] if dated else measurements["timepoint"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     for column, name in (("wt_cm3", "WT"), ("tc_cm3", "TC"), ("et_cm3", "ET")):
-        left.plot(x, measurements[column], marker="o", label=name)
+        line = left.plot(x, measurements[column], marker="o", label=name)[0]
+        curve = (curves or {}).get(column[:2])
+        if curve is not None and np.isfinite(curve[:, 1]).all():
+            left.plot(curve[:, 0], curve[:, 1], "--", color=line.get_color())
+            left.fill_between(curve[:, 0], curve[:, 2], curve[:, 3], color=line.get_color(),
+                              alpha=0.15, linewidth=0)  # fmt: skip
+    if curves:  # the axis follows the data and the forecasts, a wide band runs off the top
+        lines = [c[:, 1] for c in curves.values() if np.isfinite(c[:, 1]).all()]
+        top = max([measurements[["wt_cm3", "tc_cm3", "et_cm3"]].to_numpy().max()] +
+                  [float(c.max()) for c in lines])  # fmt: skip
+        left.set_ylim(0, 1.4 * top + 1e-6)
+        left.axvline(float(x.iloc[-1]), color="grey", linewidth=0.8, linestyle=":")
+        left.text(float(x.iloc[-1]), left.get_ylim()[1], " forecast (extrapolation)",
+                  fontsize=7, va="top", color="grey")  # fmt: skip
     left.set_ylabel("volume (cm$^3$)")
     left.legend(fontsize=8)
     right.plot(x, measurements["sum_of_products_mm2"], marker="s", color="k")
@@ -37,6 +53,27 @@ def plot_course(measurements: pd.DataFrame, response: pd.DataFrame, out_png: Pat
     for ax in (left, right):
         ax.set_xlabel("days since baseline" if dated else "time point")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+def plot_forecast(
+    background: np.ndarray, labels: np.ndarray, predicted: np.ndarray, title: str, out_png: Path
+) -> Path:
+    """The last scan's slice (labels over ``background``, both 2D) with the forecast whole
+    tumour's outline (``predicted``, 2D bool) dashed."""
+    fig, ax = plt.subplots(figsize=(3.6, 3.6))
+    image = background.astype(np.float32)
+    lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
+    ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
+    ax.imshow(np.transpose(label_rgba(labels), (1, 0, 2)), origin="lower")
+    if predicted.any():
+        ax.contour(predicted.T.astype(float), levels=[0.5], colors="cyan", linestyles="--",
+                   linewidths=1.4, origin="lower")  # fmt: skip
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
     fig.tight_layout()
     fig.savefig(out_png, dpi=90)
     plt.close(fig)
@@ -73,13 +110,18 @@ def patient_page(
     slices: list[tuple[str, np.ndarray, Drawn]],
     out: Path,
     viewer: str = "",
+    forecast: pd.DataFrame | None = None,
+    curves: dict | None = None,
+    extent: tuple[np.ndarray, np.ndarray, np.ndarray, str] | None = None,
 ) -> Path:
     """``out/<patient>.html``; ``slices``: per time point (case id, background slice, what
     is drawn on it); ``viewer``: every time point in the interactive viewer (an embedded page,
-    ``reports.viewer.embedded``), or '' when the images were not given."""
+    ``reports.viewer.embedded``), or '' when the images were not given; ``forecast``: its rows
+    of ``forecast.csv`` and ``curves`` their lines (``plot_course``), or None; ``extent``: the
+    spatial forecast drawn on the last scan's slice (background, labels, predicted, title)."""
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    course = plot_course(measurements, response, figures / f"{patient}-course.png")
+    course = plot_course(measurements, response, figures / f"{patient}-course.png", curves)
     images = []
     for (case_id, background, drawn), rano in zip(slices, response.rano):
         png = plot_lines(background, drawn, f"{case_id}: {rano}", figures / f"{case_id}-lines.png")
@@ -87,6 +129,11 @@ def patient_page(
     sections = [
         ("Course", image_tag(course, "volumes and sum of products over time")),
         ("Response", table(response.set_index("case_id"))),
+        *([("Forecast (an extrapolation of the measured trend, not a prognosis)",
+            table(forecast.drop(columns="patient_id").set_index("region"))
+            + (image_tag(plot_forecast(*extent[:3], extent[3], figures / f"{patient}-extent.png"),
+                         "forecast extent") if extent else ""))]
+          if forecast is not None else []),
         ("Measurements", table(measurements.set_index("case_id"))),
         ("Measured slices (longest diameter solid, perpendicular dashed)",
          f'<div class="row">{"".join(images)}</div>'),

@@ -55,6 +55,7 @@ from smart_brains.synth.tumour import (
     HGG_RATE,
     TUMOUR_KINDS,
     Lesion,
+    LesionMaps,
     render_lesions,
     sample_lesions,
     sample_tumour_type,
@@ -126,13 +127,16 @@ def synth_case(
     cfg: SynthConfig,
     index: int,
     lesions_at: Callable[[list[Lesion], dict], list[Lesion]] | None = None,
+    maps_at: Callable[[np.ndarray, np.ndarray], LesionMaps] | None = None,
 ) -> dict[str, Any]:
     """Make case ``index`` (0-based in the cohort): {'images': {modality: int16 (X,Y,Z)},
     'labels': uint8 internal, 'params': JSON-able description}.
 
     ``lesions_at(sampled, sites)``: replaces the sampled lesions (``sites``: candidate centres
-    by kind, see ``sample_lesions``); the anatomy, drawn first, is the same for every call with
-    the same ``index``, so the time points of one patient share it (``synth/series.py``)."""
+    by kind, see ``sample_lesions``); ``maps_at(fractions, brain)``: the tumour's maps instead,
+    drawn on the case's tissue (no mass effect, so every call sees the same tissue). The
+    anatomy, drawn first, is the same for every call with the same ``index``, so the time points
+    of one patient share it (``synth/series.py``, ``synth/grown_series.py``)."""
     rng = np.random.default_rng([cfg.seed, cfg.first_index + index])
     template = load_template(cfg.brain)
     site_index = cfg.sites[index % len(cfg.sites)]
@@ -159,10 +163,13 @@ def synth_case(
     healthy, healthy_brain = sample_anatomy(template, anatomy_points, elastic, warp, atrophy)
     sites = lesion_sites(healthy, healthy_brain, points, cfg.spacing_mm)
     del anatomy_points
-    kind, grade, plan, lesions = _tumour(cfg, rng, healthy, healthy_brain, sites, lesions_at)
+    hooked = lesions_at is not None or maps_at is not None
+    kind, grade, plan, lesions = _tumour(cfg, rng, healthy, healthy_brain, sites, hooked)
     del healthy, healthy_brain
     if lesions_at is not None:
         lesions, kind, grade = lesions_at(lesions, sites), "glioma", "HGG"
+    if maps_at is not None:
+        lesions, kind, grade = [], "glioma", "HGG"
     displaced = points
     if plan is not None:
         centre = points[plan.seeds_vox[0]]
@@ -174,12 +181,15 @@ def synth_case(
     displaced = mass_effect(displaced, *ventricles)
     fractions, brain = sample_anatomy(template, displaced, elastic, warp, atrophy)
     del displaced, elastic
-    if plan is not None:
+    if maps_at is not None:
+        maps = maps_at(fractions, brain)
+    elif plan is not None:
         maps = grow_glioma(plan, fractions, brain, cfg.spacing_mm)
     else:
         maps = render_lesions(lesions, points, cfg.spacing_mm, fractions[2], brain, rng)
     vessels = vessel_mask(fractions, brain, cfg.spacing_mm, rng)
-    images = _render(cfg, fractions, maps, vessels, brain, rng, site_index, painted=plan is not None)
+    painted = plan is not None or maps_at is not None
+    images = _render(cfg, fractions, maps, vessels, brain, rng, site_index, painted=painted)
     voxel_mm3 = cfg.spacing_mm**3
     params = {
         "case_id": cfg.case_id(index),
@@ -198,11 +208,11 @@ def synth_case(
     return {"images": images, "labels": maps.labels, "params": params}
 
 
-def _tumour(cfg: SynthConfig, rng, healthy, healthy_brain, sites, lesions_at):
+def _tumour(cfg: SynthConfig, rng, healthy, healthy_brain, sites, hooked: bool):
     """(kind, grade, plan, lesions) of one case: a grown glioma's ``GliomaPlan`` (with lesions
     empty) or drawn ``Lesion``s (with plan None)."""
     kind, grade = sample_tumour_type(rng)
-    if cfg.glioma or (cfg.tumours == "growth" and kind == "glioma" and lesions_at is None):
+    if cfg.glioma or (cfg.tumours == "growth" and kind == "glioma" and not hooked):
         candidates = seed_candidates(healthy, healthy_brain, cfg.affine, cfg.spacing_mm)
         glioma_kind = kind_for_grade(rng, grade) if grade else None
         plan = sample_glioma(rng, candidates, cfg.spacing_mm, cfg.glioma or None, glioma_kind)
