@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "smart_brains"
 LAYERS = [
     {"__init__", "errors", "paths", "parallel", "devices"},
     {"data"},
+    {"growth"},
     {"longitudinal"},
     {"synth"},
     {"models"},

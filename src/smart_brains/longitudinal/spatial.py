@@ -1,6 +1,7 @@
 """Where a tumour will be: a Fisher-Kolmogorov growth model fitted to a patient's scans.
 
-The generator's growth model (``synth/growth.py``) in physical units: tumour cell density u
+The growth model (``growth/solver.py``, which the generator grows its gliomas with) in
+physical units: tumour cell density u
 (0..1) with du/dt = div(D grad u) + rho u (1 - u), D = D_white in white matter, D_white /
 ``GREY_RATIO`` in grey matter, 0 in CSF and outside the brain (Swanson et al. 2000; Lipkova et
 al. 2019). Imaging sees thresholds of u: the whole tumour (FLAIR) where u > ``WT_LEVEL``, the
@@ -27,7 +28,7 @@ import numpy as np
 from scipy import ndimage, optimize
 
 from smart_brains.data.labels import REGION_LABELS
-from smart_brains.synth.growth import coarsen, diffuse_step, face_diffusivity, refine
+from smart_brains.growth.solver import coarsen, diffuse_step, face_diffusivity, refine
 
 GREY_RATIO = 10.0  # D_white / D_grey (Swanson 2000; Lipkova 2019)
 WT_LEVEL, TC_LEVEL = 0.25, 0.6

@@ -190,22 +190,26 @@ def synth_case(
     vessels = vessel_mask(fractions, brain, cfg.spacing_mm, rng)
     painted = plan is not None or maps_at is not None
     images = _render(cfg, fractions, maps, vessels, brain, rng, site_index, painted=painted)
-    voxel_mm3 = cfg.spacing_mm**3
-    params = {
+    params = _params(cfg, index, template.name, site_index, atrophy, lesions, plan, kind, grade)
+    params["volumes_mm3"] = {
+        name: float(np.isin(maps.labels, values).sum() * cfg.spacing_mm**3)
+        for name, values in (("WT", (1, 2, 3)), ("TC", (1, 3)), ("ET", (3,)))
+    }
+    return {"images": images, "labels": maps.labels, "params": params}
+
+
+def _params(cfg, index, brain, site_index, atrophy, lesions, plan, kind, grade) -> dict:
+    """The JSON-able description of one case (``cohort.json``), volumes added by the caller."""
+    return {
         "case_id": cfg.case_id(index),
-        "brain": template.name,
+        "brain": brain,
         "site": site_index,
         "atrophy": round(atrophy, 3),
         "lesions": [asdict(lesion) for lesion in lesions],
         **({"glioma": asdict(plan)} if plan is not None else {}),
         "kind": kind,
         "grade": grade,
-        "volumes_mm3": {
-            name: float(np.isin(maps.labels, values).sum() * voxel_mm3)
-            for name, values in (("WT", (1, 2, 3)), ("TC", (1, 3)), ("ET", (3,)))
-        },
     }
-    return {"images": images, "labels": maps.labels, "params": params}
 
 
 def _tumour(cfg: SynthConfig, rng, healthy, healthy_brain, sites, hooked: bool):

@@ -1,7 +1,7 @@
 """Grown gliomas of every kind: where they start, how big, and how their core splits.
 
 ``sample_glioma`` draws a ``GliomaPlan`` (random); ``grow_glioma`` turns it into label maps on a
-host's tissue (deterministic given the plan), with the solver of ``growth.py``:
+host's tissue (deterministic given the plan), with the solver of ``growth/solver.py``:
 
 - kinds (``KINDS``): ring-enhancing around necrosis (necrosis 10-80 % of the core, the rim
   1.5-15 mm thick and uneven), solid enhancing without necrosis, a non-enhancing core with
@@ -24,8 +24,8 @@ import numpy as np
 from scipy import ndimage
 
 from smart_brains.data.labels import ED, ET, NCR
+from smart_brains.growth.solver import D_MAX, SOLVER_MM, coarsen, grow, refine, spread
 from smart_brains.synth.anatomy import smooth_field
-from smart_brains.synth.growth import D_MAX, SOLVER_MM, coarsen, grow, refine, spread
 from smart_brains.synth.tumour import LesionMaps
 
 

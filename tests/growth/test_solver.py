@@ -4,7 +4,7 @@ flux into tissue of zero diffusivity, a preference for white matter, and grids t
 import numpy as np
 import pytest
 
-from smart_brains.synth.growth import (
+from smart_brains.growth.solver import (
     D_MAX,
     coarsen,
     diffuse_step,

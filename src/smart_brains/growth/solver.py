@@ -11,7 +11,8 @@ stops at the cortex. Imaging sees thresholds of u (Lipkova: T1Gd at high density
 low density): the core (TC) is where u is high, and the peritumoral oedema spreads from the core
 along white matter by a second diffusion that barely enters grey matter (vasogenic oedema spares
 the cortex). The core is then split into an enhancing rim of uneven thickness around necrosis,
-or into enhancing and non-enhancing parts, by the kind of tumour (``glioma.py``).
+or into enhancing and non-enhancing parts, by the kind of tumour (``synth/glioma.py``); the forecasts fit the same model to a patient's
+scans (``longitudinal/spatial.py``).
 
 Units: the solver works in voxels and steps of its own grid (at least 2 mm; finer cohorts are
 solved at 2 mm and the fields interpolated), with D in voxel^2 per step (<= 1/6 for a stable
