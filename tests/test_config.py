@@ -2,6 +2,7 @@ import pytest
 
 from smart_brains.config import TrainConfig, config_from_dict, config_to_dict, load_config
 from smart_brains.errors import DataError
+from smart_brains.models.registry import PRESETS
 
 
 def test_yaml_then_overrides(tmp_path):
@@ -55,3 +56,9 @@ def test_shipped_configs_load(name):
 
     cfg = load_config(Path(__file__).parents[1] / name)
     assert cfg.epochs >= 1
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_has_a_patch_and_a_batch(preset):
+    cfg = TrainConfig(cache="c", preset=preset).validate()
+    assert len(cfg.patch_size_vox) == 3 and cfg.batch_size >= 1

@@ -28,6 +28,7 @@ AUGMENT_ON = ("auto", "device", "loader")
 # Patch and batch of each size preset when the config does not set them.
 PRESET_PATCH_BATCH: dict[str, tuple[tuple[int, int, int], int]] = {
     "tiny": ((48, 48, 48), 2),
+    "small": ((64, 64, 64), 2),
     "base": ((128, 128, 128), 2),
 }
 
