@@ -42,7 +42,10 @@ def test_predict_writes_quality_csv_and_names_the_cases_to_review(trained_run, t
     assert set(quality["flag"]) <= {"ok", "review"}
     assert (quality["member_spread"] >= 0).all()  # four mirrored members
     text = capsys.readouterr().out
-    assert (
-        f"quality: {(quality['flag'] == 'ok').sum()} ok, {(quality['flag'] == 'review').sum()} to review"
-        in text
+    review = quality[quality["flag"] == "review"]
+    assert f"to review ({len(review)} of {len(quality)})" in text or (
+        len(review) == 0 and f"to review: none of {len(quality)}" in text
     )
+    for row in quality.itertuples():  # one line per case: its volumes and its flag
+        line = next(x for x in text.splitlines() if x.startswith(row.case_id + " "))
+        assert f"{row.wt_cm3:.1f}" in line and row.flag in line

@@ -99,6 +99,20 @@ def _data(args: argparse.Namespace):
     raise SmartBrainsError("nothing to predict: give a dataset or case folder, or four files")
 
 
+def case_lines(table, quality) -> str:
+    """One line per case: its WT, TC and ET volumes (cm^3) and its quality flag."""
+    flags = {} if quality is None else {
+        c: f if f == "ok" else f"{f} ({r})"
+        for c, f, r in zip(quality["case_id"], quality["flag"], quality["reasons"])
+    }  # fmt: skip
+    width = max([len("case"), *(len(c) for c in table["case_id"])])
+    lines = [f"{'case':<{width}}  {'WT cm3':>8}  {'TC cm3':>8}  {'ET cm3':>8}  quality"]
+    for row in table.itertuples():
+        lines.append(f"{row.case_id:<{width}}  {row.WT_cm3:8.1f}  {row.TC_cm3:8.1f}  "
+                     f"{row.ET_cm3:8.1f}  {flags.get(row.case_id, '-')}")  # fmt: skip
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     data = _data(args)
     options = PredictOptions(
@@ -116,19 +130,17 @@ def run(args: argparse.Namespace) -> int:
         args.model, data, args.out, args.layout, args.device, parse_cases(args.cases), options,
         extras=extras,
     )  # fmt: skip
-    volumes = table.drop(columns=["path", "written"]).set_index("case_id").round(2)
-    print(volumes.to_string())
+    quality = table.attrs.get("quality")
+    print(case_lines(table, quality))
     skipped = int((~table["written"]).sum())
     note = f" ({skipped} already there, kept; --overwrite to redo)" if skipped else ""
     print(f"wrote {int(table['written'].sum())} segmentations to {args.out}{note}")
-    print(f"volumes, quality flags, and any maps or overlays asked for: {extras}")
-    quality = table.attrs.get("quality")
+    print(f"volumes.csv, quality.csv and any maps or overlays asked for: {extras}")
     if quality is not None and len(quality):
         review = quality[quality["flag"] == "review"]
-        print(f"quality: {len(quality) - len(review)} ok, {len(review)} to review" + (
-            ": " + ", ".join(f"{c} ({r})" for c, r in zip(review["case_id"], review["reasons"]))
-            if len(review) else ""
-        ))  # fmt: skip
+        listed = ", ".join(f"{c} ({r})" for c, r in zip(review["case_id"], review["reasons"]))
+        print(f"to review ({len(review)} of {len(quality)}): {listed}" if len(review)
+              else f"to review: none of {len(quality)}")  # fmt: skip
     if args.view:
         from smart_brains.workflows.view import view_predictions
 
