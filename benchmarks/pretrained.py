@@ -128,6 +128,12 @@ def main() -> None:
         "training case",
         help="what the packaged run was trained on (shown by `smart-brains models`)",
     )
+    parser.add_argument(
+        "--not-for",
+        default="clinical use: a research tool, trained on generated images of two real "
+        "brains and one template",
+        help="what the packaged model is not for (shown by `smart-brains models`)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -193,8 +199,7 @@ def main() -> None:
             "trained_on": args.trained_on,
             "real_validation": "mean Dice on 4 BraTS 2021 cases at 1 mm "
             f"WT {mean_real.WT:.3f} TC {mean_real.TC:.3f} ET {mean_real.ET:.3f} ({per_case})",
-            "not_for": "clinical use: a research tool, trained on generated images of two real "
-            "brains and one template",
+            "not_for": args.not_for,
         }
         print(f"\npackaged: {package(Path(args.model), args.package, info)}")
 

@@ -4,9 +4,11 @@
 # brains in ../shared (six of real-source/ and real-case/TCGA-FG-6692; never a validation case).
 #
 #     bash configs/glioma-v2-cohorts.sh [WORK] [RECIPE...]   # WORK defaults to ./pretrain-v2
+#     SPACING=1.5 bash configs/glioma-v2-cohorts.sh WORK both  # the same recipe at 1.5 mm
 #
 # A recipe is a dataset of 200 cases, 120 from the real brains (seeds 0 and 2) and 80 of the
-# template cohort (seeds 1 and 3), prepared into WORK/cache-RECIPE:
+# template cohort (seeds 1 and 3), prepared into WORK/cache-RECIPE (WORK/cache-RECIPE-1.5mm and
+# folders RECIPE-1.5mm at SPACING=1.5; default 2 mm):
 #   baseline    the sources' own tumours, transplanted; template gliomas drawn as shapes;
 #               tumours look as they are / as the contrast table says
 #   growth      grown gliomas (70 % of the real-brain cases, every template glioma)
@@ -18,6 +20,7 @@ WORK=${1:-pretrain-v2}
 shift || true
 RECIPES=("${@:-baseline growth appearance both}")
 SHARED=${SHARED:-../shared/data}
+SPACING=${SPACING:-2}
 SOURCES=()
 for case in "$SHARED"/real-source/*/ "$SHARED/real-case/TCGA-FG-6692"; do
     SOURCES+=(--real-source "${case%/}")
@@ -34,16 +37,18 @@ options() {  # recipe -> "real tumours, template tumours, appearance"
     esac
 }
 
-for recipe in ${RECIPES[@]}; do
-    read -r real template look < <(options "$recipe")
+for name in ${RECIPES[@]}; do
+    read -r real template look < <(options "$name")
+    recipe=$name
+    [ "$SPACING" = 2 ] || recipe="$name-${SPACING}mm"
     for seed in 0 2; do
         [ -f "$WORK/$recipe/real-$seed/cohort.json" ] || smart-brains synth \
-            --out "$WORK/$recipe/real-$seed" --n 60 --seed $seed --spacing 2 --workers 2 \
+            --out "$WORK/$recipe/real-$seed" --n 60 --seed $seed --spacing "$SPACING" --workers 2 \
             --tumours "$real" --appearance "$look" "${SOURCES[@]}"
     done
     for seed in 1 3; do
         [ -f "$WORK/$recipe/template-$seed/labels.csv" ] || smart-brains synth \
-            --out "$WORK/$recipe/template-$seed" --n 40 --seed $seed --spacing 2 --workers 2 \
+            --out "$WORK/$recipe/template-$seed" --n 40 --seed $seed --spacing "$SPACING" --workers 2 \
             --tumours "$template" --appearance "$look"
     done
     # one dataset of 200 cases, each cohort renumbered from its own thousand
@@ -63,5 +68,5 @@ for recipe in ${RECIPES[@]}; do
         mv "$WORK/$recipe/mixed.tmp" "$WORK/$recipe/mixed"
     fi
     [ -d "$WORK/cache-$recipe" ] || smart-brains prepare "$WORK/$recipe/mixed" \
-        --out "$WORK/cache-$recipe" --spacing 2 --workers 2
+        --out "$WORK/cache-$recipe" --spacing "$SPACING" --workers 2
 done
