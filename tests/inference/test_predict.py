@@ -47,7 +47,10 @@ def test_folder_case_folder_and_four_files_give_the_same_prediction(
     volumes = pd.read_csv(tmp_path / "a-extras" / "volumes.csv")
     zooms = nib.load(str(case.images[0].path)).header.get_zooms()
     assert volumes.loc[0, "WT_cm3"] == pytest.approx((a > 0).sum() * np.prod(zooms) / 1000)
-    assert "WT_cm3" in capsys.readouterr().out
+    printed = capsys.readouterr().out  # one line per case: its volumes and its flag
+    assert f"{volumes.loc[0, 'WT_cm3']:.1f}" in next(
+        line for line in printed.splitlines() if line.startswith(volumes.loc[0, "case_id"])
+    )
 
 
 def test_ensemble_tta_and_extras(trained_run, case, tmp_path):
