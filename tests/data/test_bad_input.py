@@ -45,7 +45,7 @@ def four_d(root):
 
 def shape_mismatch(root):
     path = _file(root, "t2")
-    save(np.ones((10, 10, 10), np.int16), path)
+    save(np.random.default_rng(0).integers(1, 500, (10, 10, 10)).astype(np.int16), path)
     return "t2", "shape (10, 10, 10) differs"
 
 

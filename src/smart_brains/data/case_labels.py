@@ -228,6 +228,12 @@ def read_label_file(
     # cases the file does not list are not known, as an empty value: left out and counted (the
     # RSNA-MICCAI file labels about 585 of BraTS 2021's 1,251 cases)
     elsewhere = tuple(sorted(k for k in unknown if values[k] != ""))
+    if keys and not set(keys) & set(wanted):
+        raise DataError(
+            f"{path}: none of its {len(keys)} case ids ({a_few(keys)}) is among the "
+            f"{len(case_ids)} cases scored ({a_few(list(case_ids))}); are they the same cases, "
+            "named alike?"
+        )
     labels = CaseLabels(target, {c: values.get(c, "") for c in case_ids}, str(path), elsewhere)
     return _check_classes(labels, path)
 

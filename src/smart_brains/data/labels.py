@@ -129,6 +129,35 @@ def from_internal(labels: np.ndarray, convention: str) -> np.ndarray:
     return _lookup(get_convention(convention).from_internal)[labels.astype(np.int64)]
 
 
+RECORD = "smart-brains labels "  # NIfTI ``descrip`` of every label map predict writes
+
+
+def convention_record(convention: str) -> str:
+    """The ``descrip`` text that records the label convention a label map was written in."""
+    return RECORD + get_convention(convention).name
+
+
+def recorded_convention(header) -> str | None:
+    """The convention a label map's NIfTI header records (``convention_record``), or None."""
+    try:
+        text = bytes(header["descrip"]).decode("ascii", "ignore").strip("\x00 ")
+    except (KeyError, TypeError, ValueError):
+        return None
+    name = text[len(RECORD):].strip() if text.startswith(RECORD) else ""
+    return name if name in CONVENTIONS else None
+
+
+def check_recorded(header, expected: str, path, case_id: str) -> None:
+    """Refuse a label map recorded in another convention than the one its case id implies."""
+    recorded = recorded_convention(header)
+    if recorded is not None and recorded != expected:
+        raise DataError(
+            f"{path}: written with {recorded} labels (its header says so), but case {case_id} "
+            f"reads {expected} labels; predict again with --convention {expected}, or give the "
+            f"files {recorded} names"
+        )
+
+
 def labels_to_regions(labels: np.ndarray) -> np.ndarray:
     """Internal labels (...) -> boolean region masks (3, ...) in the order WT, TC, ET."""
     return np.stack([np.isin(labels, REGION_LABELS[r]) for r in REGIONS])

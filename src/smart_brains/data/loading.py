@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +118,27 @@ def _load(path: Path) -> tuple[nib.Nifti1Image | None, str | None]:
         return None, f"unreadable or corrupt NIfTI ({detail}); re-download or re-export this file"
 
 
-def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, LoadedCase | None]:
+def _same_scans(case: Case, modalities: tuple[str, ...], reader: VolumeReader) -> None:
+    """A problem for one file given as two modalities (a swap or a copy-paste slip)."""
+    seen: dict[tuple, str] = {}
+    for modality in modalities:
+        ref = case.image(modality)
+        key = (ref.path.resolve(), ref.channel)
+        if key in seen:
+            reader.fail(ref.path, f"given as both {seen[key]} and {modality}; each modality "
+                        "needs its own scan")  # fmt: skip
+        seen[key] = modality
+
+
+def _read(
+    case: Case, modalities: tuple[str, ...], with_seg: bool = True
+) -> tuple[VolumeReader, LoadedCase | None]:
     reader = VolumeReader(case)
-    reader.prefetch([case.image(m).path for m in modalities] + ([case.seg] if case.seg else []))
+    seg_path = case.seg if with_seg else None
+    reader.prefetch([case.image(m).path for m in modalities] + ([seg_path] if seg_path else []))
+    _same_scans(case, modalities, reader)
     volumes: list[np.ndarray] = []
+    digests: dict[bytes, str] = {}
     first: tuple[ImageRef, nib.Nifti1Image] | None = None
     for modality in modalities:
         ref = case.image(modality)
@@ -128,6 +146,17 @@ def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, Loaded
         if got is None:
             continue
         data, img = got
+        low, high = data.min(), data.max()
+        if low == high:
+            reader.fail(ref.path, f"{modality} is {'empty' if high == 0 else 'constant'} (every "
+                        f"voxel {high}): nothing to segment; check the export of this scan")  # fmt: skip
+            continue
+        digest = hashlib.blake2b(np.ascontiguousarray(data).view(np.uint8), digest_size=16).digest()
+        if digest in digests:
+            reader.fail(ref.path, f"{modality} holds the same voxels as {digests[digest]}: a "
+                        "copy, not its own scan")  # fmt: skip
+            continue
+        digests[digest] = modality
         if first is None:
             first = (ref, img)
             volumes.append(data)
@@ -146,8 +175,8 @@ def _read(case: Case, modalities: tuple[str, ...]) -> tuple[VolumeReader, Loaded
             volumes.append(data)
 
     seg = None
-    if case.seg is not None:
-        got = reader.volume(ImageRef(case.seg), "segmentation")
+    if seg_path is not None:
+        got = reader.volume(ImageRef(seg_path), "segmentation")
         if got is not None and first is not None:
             data, img = got
             ref0, img0 = first
@@ -175,9 +204,12 @@ def check_case(case: Case, modalities: tuple[str, ...] = MODALITIES) -> list[Pro
     return _read(case, modalities)[0].problems
 
 
-def load_case(case: Case, modalities: tuple[str, ...] = MODALITIES) -> LoadedCase:
-    """Load ``case``'s images and segmentation; raise DataError on the first problem."""
-    reader, loaded = _read(case, modalities)
+def load_case(
+    case: Case, modalities: tuple[str, ...] = MODALITIES, with_seg: bool = True
+) -> LoadedCase:
+    """Load ``case``'s images and (``with_seg``) segmentation; raise DataError on the first
+    problem. Prediction leaves the segmentation out: it never needs the reference."""
+    reader, loaded = _read(case, modalities, with_seg)
     if loaded is None:
         raise DataError(str(reader.problems[0]))
     return loaded

@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 
 from smart_brains.data.discovery import Case, ImageRef
-from smart_brains.data.labels import RC, to_internal
+from smart_brains.data.labels import RC, check_recorded, to_internal
 from smart_brains.data.loading import AFFINE_TOLERANCE, VolumeReader
 from smart_brains.errors import DataError
 
@@ -28,16 +28,25 @@ def prediction_path(pred_dir: Path, case_id: str) -> Path:
 
 
 def read_label_map(
-    path: Path, case: Case, what: str, cavity: bool = False
+    path: Path, case: Case, what: str, cavity: bool = False, strict_cavity: bool = False
 ) -> tuple[np.ndarray, nib.Nifti1Image]:
     """Labels of ``path``: converted from the case's convention to internal ones, or with
     ``cavity`` (the brats2024-gli scoring) BraTS 2023+ values as they are (4 = resection
-    cavity, ``RC``)."""
+    cavity, ``RC``). A file whose header records another convention is refused;
+    ``strict_cavity`` also refuses a BraTS 2023+ label 4 (a resection cavity, which only the
+    2024 scoring knows: under a 2023 id it is more likely BraTS 2021's enhancing tumour)."""
     reader = VolumeReader(case)
     got = reader.volume(ImageRef(path), what)
     if got is None:
         raise DataError(str(reader.problems[0]))
     data, img = got
+    check_recorded(img.header, case.convention, path, case.case_id)
+    if strict_cavity and case.convention == "brats2023" and np.any(data == RC):
+        raise DataError(
+            f"case {case.case_id}: {path}: label 4 under a BraTS 2023+ id is a resection cavity, "
+            "which only brats2024-gli scores; BraTS 2021 labels (4 = enhancing) need BraTS 2021 "
+            "names, or score with --challenge brats2024-gli"
+        )
     if cavity:
         if case.convention != "brats2023":
             raise DataError(
@@ -64,8 +73,8 @@ def read_pair(
     (mm), after checking that the prediction lies on the reference's grid."""
     if case.seg is None:
         raise DataError(f"case {case.case_id}: no reference segmentation to evaluate against")
-    ref, ref_img = read_label_map(case.seg, case, "reference", cavity)
-    pred, pred_img = read_label_map(pred_path, case, "prediction", cavity)
+    ref, ref_img = read_label_map(case.seg, case, "reference", cavity, strict_cavity=not cavity)
+    pred, pred_img = read_label_map(pred_path, case, "prediction", cavity, strict_cavity=not cavity)
     if pred.shape != ref.shape:
         raise DataError(
             f"case {case.case_id}: {pred_path}: shape {pred.shape} differs from the reference {ref.shape}"

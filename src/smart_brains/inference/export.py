@@ -7,18 +7,23 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from smart_brains.data.labels import convention_record
 from smart_brains.paths import atomic_path
 
 
 def segmentation_image(
-    labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header
+    labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, convention: str | None = None
 ) -> nib.Nifti1Image:
     """A uint8 NIfTI of ``labels`` (X, Y, Z) on the grid of ``header``/``affine``.
 
-    The header is copied (qform/sform codes, units, descriptions kept); data type becomes
-    uint8, scaling is reset, and a 4D source header (MSD) is reduced to 3D.
+    The header is copied (qform/sform codes, units kept); data type becomes uint8, scaling is
+    reset, a 4D source header (MSD) is reduced to 3D, and with ``convention`` the description
+    records the label convention the values are in (``labels.convention_record``), which every
+    reader of label maps checks.
     """
     hdr = header.copy()
+    if convention is not None:
+        hdr["descrip"] = convention_record(convention)
     hdr.set_data_dtype(np.uint8)
     hdr.set_data_shape(labels.shape)
     hdr.set_slope_inter(1.0, 0.0)
@@ -52,7 +57,11 @@ def write_float_maps(
 
 
 def write_segmentation(
-    labels: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header, path: Path
+    labels: np.ndarray,
+    affine: np.ndarray,
+    header: nib.Nifti1Header,
+    path: Path,
+    convention: str | None = None,
 ) -> Path:
-    """Write a label map atomically (``segmentation_image``)."""
-    return _atomic_save(segmentation_image(labels, affine, header), path)
+    """Write a label map atomically (``segmentation_image``), recording ``convention``."""
+    return _atomic_save(segmentation_image(labels, affine, header, convention), path)

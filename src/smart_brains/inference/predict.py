@@ -12,6 +12,7 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -191,11 +192,11 @@ class Predictor:
             row = {"case_id": case.case_id, "written": False, "path": str(target),
                    **tumour_volumes(kept, img.header.get_zooms()[:3])}  # fmt: skip
             if self.cfg.case_output is not None:  # classify around the kept segmentation
-                normalised, box = normalise_case(load_case(case, self.cfg.modalities).image)
+                normalised, box = normalise_case(load_case(case, self.cfg.modalities, False).image)
                 row["case_probabilities"] = self.case_probabilities(normalised, crop(kept, box))
             return row
         if loaded is None:
-            loaded = load_case(case, self.cfg.modalities)
+            loaded = load_case(case, self.cfg.modalities, False)
         result = self.predict_image(loaded.image, options, spacing_of(loaded.affine))
         extras = out_dir if extras is None else extras
         names = np.array(self.cfg.output.channel_names)
@@ -218,15 +219,21 @@ class Predictor:
         labels = from_internal(result.labels, case.convention)
         volumes = tumour_volumes(result.labels, loaded.header.get_zooms()[:3])
         row = {"case_id": case.case_id, "written": True, "path": str(target), **volumes}
+        flair = (
+            crop(loaded.image[self.cfg.modalities.index("flair")], result.box)
+            if "flair" in self.cfg.modalities else None
+        )  # fmt: skip
         row["_quality"] = quality_measures(
             self.cfg.output.whole_tumour(result.cropped_probabilities),
             result.cropped_spread[0], crop(result.labels, result.box), spacing_of(loaded.affine),
+            flair,
         )  # fmt: skip
+        out_dir.mkdir(parents=True, exist_ok=True)
         if writer is None:
-            write_segmentation(labels, loaded.affine, loaded.header, target)
+            write_segmentation(labels, loaded.affine, loaded.header, target, case.convention)
         else:  # compressing and writing overlap the next case's computation
             row["_written"] = writer.submit(
-                write_segmentation, labels, loaded.affine, loaded.header, target
+                write_segmentation, labels, loaded.affine, loaded.header, target, case.convention
             )
         if result.case_probabilities is not None:
             row["case_probabilities"] = result.case_probabilities
@@ -261,6 +268,21 @@ def extras_folder(out: str | Path) -> Path:
     that ``OUT`` holds ``<case_id>.nii.gz`` files only, as challenge submissions must."""
     out = Path(out)
     return out.parent / f"{out.resolve().name}-extras"
+
+
+def check_outputs(out: Path, extras: Path, cases: list[Case]) -> None:
+    """Refuse, before any compute, outputs that cannot be written where they belong: ``out`` or
+    ``extras`` an existing file or not writable, a case id that would leave its folder."""
+    for case in cases:
+        name = case.case_id
+        if not name or name in (".", "..") or "/" in name or "\\" in name or Path(name).is_absolute():
+            raise DataError(f"case id {name!r}: would write outside {out}; give a plain name (--id)")
+    for folder, flag in ((out, "--out"), (extras, "--extras")):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"{flag} {folder}: a file, not a folder; choose a folder to write into")
+        existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise DataError(f"{flag} {folder}: {existing} is not writable; choose another folder")
 
 
 def predict(
@@ -299,6 +321,7 @@ def predict(
         cases = [c for c in cases if c.case_id in set(case_ids)]
     if not cases:
         raise DataError(f"{data}: no cases to predict")
+    check_outputs(Path(out), Path(extras) if extras is not None else extras_folder(out), cases)
     start_in_background(device)  # CUDA and cuDNN start while files are found, read and parsed
     # modules needed only after the first forward pass (tables, post-processing's components)
     # are imported beside it rather than before the output
@@ -306,7 +329,7 @@ def predict(
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
         # the first case is read while the models load
         modalities = saved_modalities(model_list[0])
-        ahead = reader.submit(load_case, cases[0], modalities) if cases and modalities else None
+        ahead = reader.submit(load_case, cases[0], modalities, False) if cases and modalities else None
         predictor = Predictor.from_checkpoints(model_list, device)
         if predictor.device.type == "cuda":  # autotuned kernels pay off from the second case
             torch.backends.cudnn.benchmark = len(cases) > 1
@@ -327,9 +350,10 @@ def _predict_all(
     writer: Executor,
     ahead: Future | None,
 ) -> pd.DataFrame:
-    """``predict``'s loop: case i+1 is read and case i-1 written while case i computes."""
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
+    """``predict``'s loop: case i+1 is read and case i-1 written while case i computes. ``out``
+    is made when the first segmentation is written: a case refused on reading leaves none."""
+    if out.is_dir():
+        remove_stale_temporaries(out)
     extras = Path(extras) if extras is not None else extras_folder(out)
     wants_extras = options.probabilities or options.uncertainty or options.overlay
     if wants_extras or predictor.cfg.case_output is not None:
@@ -340,7 +364,7 @@ def _predict_all(
         loaded = ahead.result() if ahead is not None else None
         ahead = None
         if i + 1 < len(cases):
-            ahead = reader.submit(load_case, cases[i + 1], predictor.cfg.modalities)
+            ahead = reader.submit(load_case, cases[i + 1], predictor.cfg.modalities, False)
         rows.append(predictor.predict_case(case, out, options, extras, loaded, writer))
     for row in rows:
         if "_written" in row:
@@ -357,8 +381,26 @@ def _predict_all(
         write_csv(classes, extras / "classes.csv")
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
-    write_csv(table, extras / "volumes.csv", index=False)
+    write_csv(_merged(extras / "volumes.csv", table), extras / "volumes.csv", index=False)
     if len(quality):
-        write_csv(quality, extras / "quality.csv", index=False)
+        write_csv(_merged(extras / "quality.csv", quality), extras / "quality.csv", index=False)
     table.attrs["quality"] = quality
     return table
+
+
+def _merged(path: Path, new: pd.DataFrame) -> pd.DataFrame:
+    """``new`` rows with the rows ``path`` already holds for other cases (an earlier run into
+    the same folder keeps its cases' volumes and flags), sorted by case id."""
+    import pandas as pd
+
+    if not path.is_file():
+        return new
+    try:
+        old = pd.read_csv(path, dtype={"case_id": str}, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return new  # a damaged table is replaced, as before
+    if "case_id" not in old:
+        return new
+    kept = old[~old["case_id"].isin(set(new["case_id"]))]
+    merged = pd.concat([kept, new], ignore_index=True) if len(kept) else new
+    return merged.sort_values("case_id", kind="stable").reset_index(drop=True)

@@ -27,6 +27,7 @@ import nibabel as nib
 import numpy as np
 
 from smart_brains.data.discovery import discover
+from smart_brains.data.labels import recorded_convention
 from smart_brains.data.loading import AFFINE_TOLERANCE
 from smart_brains.errors import DataError
 from smart_brains.evaluation.challenges import Challenge
@@ -56,6 +57,12 @@ def check_file(path: Path, challenge: Challenge) -> list[str]:
         data = np.asanyarray(img.dataobj)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
         return [*problems, f"{path.name}: unreadable as NIfTI ({exc})"]
+    recorded = recorded_convention(img.header)
+    expected = "brats2021" if challenge.labels == "brats2021" else "brats2023"
+    if recorded is not None and recorded != expected:
+        problems.append(f"{path.name}: written with {recorded} labels (its header says so), "
+                        f"{challenge.name} takes {expected} labels; predict with --convention "
+                        f"{expected}")  # fmt: skip
     if data.shape != challenge.shape:
         shape = "x".join(map(str, data.shape))
         want = "x".join(map(str, challenge.shape))

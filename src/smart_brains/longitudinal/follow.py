@@ -15,6 +15,8 @@ from smart_brains.longitudinal.response import RANO, RANO2, responses
 from smart_brains.longitudinal.series import Scan, read_labels
 from smart_brains.longitudinal.tracking import new_measurable, targets, track
 
+NO_TUMOUR = "no tumour"  # no response to judge: no tumour at this scan or any before it
+
 
 @dataclass(frozen=True)
 class Drawn:
@@ -71,6 +73,14 @@ def _volumes_cm3(labels: np.ndarray, cavity: np.ndarray, affine: np.ndarray) -> 
 
 def _round(points) -> str:
     return ";".join(" ".join(f"{v:.2f}" for v in p) for p in points)
+
+
+LESION_COLUMNS = [
+    "patient_id", "timepoint", "case_id", "lesion_id", "longest_diameter_mm",
+    "perpendicular_diameter_mm", "product_mm2", "measurable", "target", "volume_cm3", "slices",
+    "axial_axis", "slice", "longest_vox", "perpendicular_vox", "longest_world_mm",
+    "perpendicular_world_mm",
+]  # fmt: skip  (lesions.csv, also when no scan has a lesion)
 
 
 def _lesion_row(scan: Scan, name: str, lesion: Lesion, target: bool) -> dict:
@@ -136,6 +146,9 @@ def follow_patient(scans: Sequence[Scan], max_targets: int) -> Followed:
     left = [bool(lesions) for lesions in measured]
     rano = responses([r["sum_of_products_mm2"] for r in rows], left, fresh, RANO)
     rano2 = responses([r["et_cm3"] for r in rows], left, fresh, RANO2)
+    seen = np.cumsum([r["wt_cm3"] > 0 for r in rows]) > 0  # any tumour up to that scan
+    rano = [a if s else NO_TUMOUR for a, s in zip(rano, seen)]
+    rano2 = [b if s else NO_TUMOUR for b, s in zip(rano2, seen)]
     response = [
         {"patient_id": r["patient_id"], "timepoint": r["timepoint"], "case_id": r["case_id"],
          "rano": a, "rano2": b, "new_measurable_lesion": f, **_growth(rows, t)}

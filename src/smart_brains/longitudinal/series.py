@@ -20,7 +20,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from smart_brains.data.labels import RC, invalid_values, to_internal
+from smart_brains.data.labels import RC, check_recorded, invalid_values, to_internal
 from smart_brains.data.layouts import patient_id, strip_nifti_suffix
 from smart_brains.errors import DataError
 
@@ -110,6 +110,13 @@ def read_series(folder: Path, timepoints_csv: Path | None = None) -> dict[str, l
     files = find_segmentations(folder)
     if timepoints_csv is not None:
         scans = _from_csv(timepoints_csv, files)
+        left_out = sorted(set(files) - {s.case_id for s in scans})
+        if left_out:
+            import warnings
+
+            shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+            warnings.warn(f"{timepoints_csv} does not list {len(left_out)} segmentation(s) of "
+                          f"{folder}, left out: {shown}", stacklevel=2)  # fmt: skip
     else:
         scans = []
         for case_id, path in files.items():
@@ -143,6 +150,7 @@ def read_labels(scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise DataError(f"{scan.path}: a segmentation must be 3D, this is {data.shape}")
     values = np.rint(data).astype(np.int16)
     convention = convention_of(scan.case_id)
+    check_recorded(img.header, convention, scan.path, scan.case_id)
     bad = invalid_values(values, convention)
     if bad:
         raise DataError(

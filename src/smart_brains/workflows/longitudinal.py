@@ -3,6 +3,8 @@ write ``measurements.csv``, ``lesions.csv``, ``response.csv`` and a report page 
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +17,7 @@ from smart_brains.data.discovery import Case
 from smart_brains.data.loading import load_case
 from smart_brains.data.segmentations import read_label_map
 from smart_brains.errors import DataError
-from smart_brains.longitudinal.follow import Drawn, follow_patient
+from smart_brains.longitudinal.follow import LESION_COLUMNS, Drawn, follow_patient
 from smart_brains.longitudinal.forecast import REGIONS as FORECAST_REGIONS
 from smart_brains.longitudinal.forecast import forecast_curve, forecast_patient
 from smart_brains.longitudinal.series import Scan, read_series
@@ -157,7 +159,23 @@ def run_longitudinal(
         raise DataError(f"--forecast-days {forecast.days_after:g}: give a number of days after "
                         "the last scan, above 0")  # fmt: skip
     patients = read_series(segs, timepoints)
-    cases = _cases(data)
+    staging = out.parent / f".{out.name}.partial"  # all or nothing: moved into ``out`` at the end
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        frames = _follow_all(patients, _cases(data), max_targets, forecast, report, staging)
+        out.mkdir(parents=True, exist_ok=True)
+        for item in staging.iterdir():
+            target = out / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return frames
+
+
+def _follow_all(patients, cases, max_targets, forecast, report, out: Path) -> dict[str, pd.DataFrame]:
+    """Every table, forecast and page of ``run_longitudinal``, written into ``out``."""
     tables: dict[str, list] = {"measurements": [], "lesions": [], "response": []}
     followed = {}
     for patient, scans in patients.items():
@@ -172,7 +190,10 @@ def run_longitudinal(
         if all(r.get("model") is None for r in tables["forecast"]):
             raise DataError("no scan has a date, so nothing can be forecast: give --timepoints, "
                             "a CSV case_id,patient_id,date (YYYY-MM-DD)")  # fmt: skip
-    frames = {name: pd.DataFrame(rows) for name, rows in tables.items()}
+    frames = {
+        name: pd.DataFrame(rows, columns=LESION_COLUMNS if name == "lesions" and not rows else None)
+        for name, rows in tables.items()
+    }
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         write_csv(frame, out / f"{name}.csv", index=False)
