@@ -93,7 +93,7 @@ def test_the_cli_writes_grown_and_transplanted_cases_that_check_clean(tmp_path, 
     args = ["synth", "--out", str(out), "--n", "6", "--spacing", "2", "--tumours", "growth",
             "--appearance", "random", *(a for s in sources for a in ("--real-source", str(s)))]  # fmt: skip
     assert main(args) == 0
-    found, problems = check_dataset(out)
+    found, problems, _ = check_dataset(out)
     assert problems == [] and len(found.cases) == 6
     kinds = {json.loads(p.read_text())["tumour"] for p in out.glob("*/params.json")}
     assert kinds == {"grown", "transplanted"}  # real tumours stay part of the cohort

@@ -37,7 +37,7 @@ def test_the_cli_writes_a_brats_cohort_that_checks_clean(sources, tmp_path, caps
     args = ["synth", "--out", str(out), "--n", "3", "--spacing", "2"]
     assert main([*args, *(a for s in sources for a in ("--real-source", str(s)))]) == 0
     assert "wrote 3 cases from 2 real brains" in capsys.readouterr().out
-    found, problems = check_dataset(out)
+    found, problems, _ = check_dataset(out)
     assert problems == [] and len(found.cases) == 3
     seg = nib.load(str(out / "BraTS2021_00000" / "BraTS2021_00000_seg.nii.gz"))
     assert seg.header.get_zooms() == (2.0, 2.0, 2.0)

@@ -5,19 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from smart_brains.data.discovery import Discovery, Problem, scan
-from smart_brains.data.loading import check_case
+from smart_brains.data.loading import inspect_case
 from smart_brains.parallel import map_cases
 
 
 def check_dataset(
     data: str | Path, layout: str | None = None, workers: int = 1, progress: bool = True
-) -> tuple[Discovery, list[Problem]]:
-    """Scan ``data`` and read every file of every case; returns the scan and all problems."""
+) -> tuple[Discovery, list[Problem], list[Problem]]:
+    """Scan ``data`` and read every file of every case; returns the scan, all problems and all
+    warnings (what is only probable: modalities that look swapped)."""
     found = scan(data, layout)
-    problems = list(found.problems)
-    for case_problems in map_cases(check_case, found.cases, workers, "check", progress):
+    problems, warnings = list(found.problems), []
+    for case_problems, case_warnings in map_cases(inspect_case, found.cases, workers, "check", progress):
         problems.extend(case_problems)
-    return found, problems
+        warnings.extend(case_warnings)
+    return found, problems, warnings
 
 
 def format_problems(problems: list[Problem]) -> str:

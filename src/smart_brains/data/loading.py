@@ -16,6 +16,7 @@ import numpy as np
 from smart_brains.data.discovery import Case, ImageRef, Problem
 from smart_brains.data.labels import to_internal
 from smart_brains.data.layouts import MODALITIES
+from smart_brains.data.modality_check import probable_swaps
 from smart_brains.errors import DataError
 
 AFFINE_TOLERANCE = 1e-3  # mm for the origin, unitless for direction cosines x spacing
@@ -32,6 +33,8 @@ class LoadedCase:
         seg: (X, Y, Z) uint8 internal labels (see ``labels.py``), or None.
         affine: (4, 4) voxel -> world (mm) of the images.
         header: NIfTI header of the first modality, the template for written predictions.
+        warnings: what is only probable, not certain (``modality_check``: a pair of
+            modalities that looks swapped); the case is still usable.
     """
 
     case: Case
@@ -40,6 +43,7 @@ class LoadedCase:
     seg: np.ndarray | None
     affine: np.ndarray
     header: nib.Nifti1Header
+    warnings: tuple[str, ...] = ()
 
 
 class VolumeReader:
@@ -48,6 +52,7 @@ class VolumeReader:
     def __init__(self, case: Case) -> None:
         self.case = case
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self._cache: dict[Path, nib.Nifti1Image | None] = {}
 
     def fail(self, path: Path | str, message: str) -> None:
@@ -194,14 +199,27 @@ def _read(
 
     if reader.problems or first is None:
         return reader, None
+    for a, b, p in probable_swaps(dict(zip(modalities, volumes))):
+        reader.warnings.append(Problem(case.case_id, str(case.image(a).path),
+                               f"{a} and {b} look swapped (probability {p:.2f}); check which "
+                               "file is which"))  # fmt: skip
     image = np.stack([v.astype(np.float32, copy=False) for v in volumes])
     img0 = first[1]
-    return reader, LoadedCase(case, modalities, image, seg, img0.affine, img0.header)
+    warned = tuple(w.message for w in reader.warnings)
+    return reader, LoadedCase(case, modalities, image, seg, img0.affine, img0.header, warned)
 
 
 def check_case(case: Case, modalities: tuple[str, ...] = MODALITIES) -> list[Problem]:
     """Every problem of ``case``'s files (empty list: the case is usable)."""
     return _read(case, modalities)[0].problems
+
+
+def inspect_case(
+    case: Case, modalities: tuple[str, ...] = MODALITIES
+) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of ``case``'s files: warnings are only probable (a swap)."""
+    reader, _ = _read(case, modalities)
+    return reader.problems, reader.warnings
 
 
 def load_case(

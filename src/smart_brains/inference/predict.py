@@ -13,6 +13,7 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -228,6 +229,12 @@ class Predictor:
             result.cropped_spread[0], crop(result.labels, result.box), spacing_of(loaded.affine),
             flair,
         )  # fmt: skip
+        if loaded.warnings:  # probable, not certain: flagged for review, said once
+            quality = row["_quality"]
+            quality["flag"] = "review"
+            quality["reasons"] = " ".join(filter(None, [quality["reasons"], "modality_swap"]))
+            for text in loaded.warnings:
+                warnings.warn(f"case {case.case_id}: {text}", stacklevel=2)
         out_dir.mkdir(parents=True, exist_ok=True)
         if writer is None:
             write_segmentation(labels, loaded.affine, loaded.header, target, case.convention)
