@@ -213,3 +213,17 @@ def test_classify_evaluate_names_labels_that_match_no_case(tmp_path, capsys):
     err = _refused(capsys, ["classify", "evaluate", str(classes), "--labels", str(labels),
                             "--target", "grade"], "labels.csv", tmp_path / "classification")  # fmt: skip
     assert "none of its 2 case ids" in err and "X1" in err
+
+
+def test_a_head_that_is_not_skull_stripped_is_flagged(trained_run, tmp_path, capsys):
+    """Non-zero voxels filling a whole head (more than any brain) warn and flag review."""
+    folder = tmp_path / "data" / CASE
+    rng = np.random.default_rng(0)
+    affine = np.diag([1.0, 1.0, 1.0, 1.0])
+    for m in ("t1", "t1ce", "t2", "flair"):  # a 160 x 190 x 150 mm head of signal
+        save(rng.integers(50, 900, (160, 190, 150)).astype(np.int16), folder / f"{CASE}_{m}.nii.gz", affine)
+    out = tmp_path / "pred"
+    assert main(["predict", str(folder), "--model", str(trained_run), "--out", str(out)]) == 0
+    assert "is it skull-stripped" in capsys.readouterr().err
+    quality = pd.read_csv(tmp_path / "pred-extras" / "quality.csv", keep_default_na=False)
+    assert quality.flag[0] == "review" and "not_skull_stripped" in quality.reasons[0]

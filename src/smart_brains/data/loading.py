@@ -19,7 +19,8 @@ from smart_brains.data.layouts import MODALITIES
 from smart_brains.data.modality_check import probable_swaps
 from smart_brains.errors import DataError
 
-AFFINE_TOLERANCE = 1e-3  # mm for the origin, unitless for direction cosines x spacing
+AFFINE_TOLERANCE = 1e-3
+HEAD_CM3 = 2300.0  # more non-zero volume than any skull-stripped brain: a head, probably  # mm for the origin, unitless for direction cosines x spacing
 
 
 @dataclass
@@ -199,6 +200,11 @@ def _read(
 
     if reader.problems or first is None:
         return reader, None
+    foreground_cm3 = float((volumes[0] > 0).sum() * np.prod(first[1].header.get_zooms()[:3])) / 1000
+    if foreground_cm3 > HEAD_CM3:
+        reader.warnings.append(Problem(case.case_id, str(first[0].path),
+                               f"{foreground_cm3:.0f} cm3 of non-zero voxels, more than a brain "
+                               "(1.2-1.9 L): is it skull-stripped? BraTS-style input must be"))  # fmt: skip
     for a, b, p in probable_swaps(dict(zip(modalities, volumes))):
         reader.warnings.append(Problem(case.case_id, str(case.image(a).path),
                                f"{a} and {b} look swapped (probability {p:.2f}); check which "

@@ -232,7 +232,8 @@ class Predictor:
         if loaded.warnings:  # probable, not certain: flagged for review, said once
             quality = row["_quality"]
             quality["flag"] = "review"
-            quality["reasons"] = " ".join(filter(None, [quality["reasons"], "modality_swap"]))
+            said = ["modality_swap" if "swapped" in w else "not_skull_stripped" for w in loaded.warnings]
+            quality["reasons"] = " ".join(filter(None, [quality["reasons"], *dict.fromkeys(said)]))
             for text in loaded.warnings:
                 warnings.warn(f"case {case.case_id}: {text}", stacklevel=2)
         out_dir.mkdir(parents=True, exist_ok=True)

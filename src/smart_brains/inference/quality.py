@@ -14,8 +14,9 @@ derived from its own probabilities (no reference needed) and ``flag`` = ``ok`` o
   mark of a confident under-segmentation (a large diffuse tumour found as a small one), which
   the prediction's own probabilities cannot show. NaN without a FLAIR.
 
-``review`` when any of ``LIMITS`` is crossed, or (reason ``modality_swap``) when two of the
-input's modalities look swapped (``data/modality_check.py``; predict also warns); ``risk`` (a 0-1 score, higher is worse) orders
+``review`` when any of ``LIMITS`` is crossed, or when the input itself looks wrong (predict
+also warns): two modalities swapped (``modality_swap``, ``data/modality_check.py``) or more
+non-zero volume than a brain (``not_skull_stripped``, ``data/loading.py``); ``risk`` (a 0-1 score, higher is worse) orders
 the cases for a reader and is what the quality benchmark's ROC AUC is computed on.
 """
 
