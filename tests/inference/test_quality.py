@@ -3,6 +3,7 @@ to review, and predict writes quality.csv beside volumes.csv."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from smart_brains.cli import main
 from smart_brains.inference.quality import QUALITY_COLUMNS, quality_measures
@@ -40,7 +41,10 @@ def test_predict_writes_quality_csv_and_names_the_cases_to_review(trained_run, t
     assert list(quality.columns) == ["case_id", *QUALITY_COLUMNS]
     assert sorted(quality["case_id"]) == sorted(p.name for p in data.iterdir() if p.is_dir())
     assert set(quality["flag"]) <= {"ok", "review"}
-    assert (quality["member_spread"] >= 0).all()  # four mirrored members
+    assert (quality["member_spread"] > 0).all()  # four mirrored members never agree exactly
+    volumes = pd.read_csv(tmp_path / "pred-extras" / "volumes.csv").set_index("case_id")
+    for row in quality.itertuples():  # the flag's volume is the written segmentation's
+        assert row.wt_cm3 == pytest.approx(volumes.loc[row.case_id, "WT_cm3"], abs=1e-3)
     text = capsys.readouterr().out
     review = quality[quality["flag"] == "review"]
     assert f"to review ({len(review)} of {len(quality)})" in text or (
@@ -49,3 +53,20 @@ def test_predict_writes_quality_csv_and_names_the_cases_to_review(trained_run, t
     for row in quality.itertuples():  # one line per case: its volumes and its flag
         line = next(x for x in text.splitlines() if x.startswith(row.case_id + " "))
         assert f"{row.wt_cm3:.1f}" in line and row.flag in line
+
+
+def test_flair_outside_marks_an_under_segmented_tumour():
+    from smart_brains.inference.quality import LIMITS, flair_outside
+
+    rng = np.random.default_rng(0)
+    shape = (60, 60, 60)
+    d = np.sqrt(((np.indices(shape) - 30) ** 2).sum(0))
+    flair = np.where(d < 28, rng.normal(100, 5, shape), 0).astype(np.float32)
+    flair[d < 12] = 190  # a FLAIR-bright tumour of radius 12
+    found = d < 12
+    small = d < 6  # an eighth of it
+    assert flair_outside(flair, found, 0.001) < 0.05
+    assert flair_outside(flair, small, 0.001) > LIMITS["flair_outside"]
+    elsewhere = np.zeros(shape, bool)
+    elsewhere[5:9, 28:32, 28:32] = True  # a speck far from the bright tumour: not connected
+    assert flair_outside(flair, elsewhere, 0.001) < 0.05

@@ -51,3 +51,22 @@ def test_a_source_without_a_segmentation_is_refused(tmp_path):
     next(folder.glob("*_seg.nii.gz")).unlink()
     with pytest.raises(DataError, match="seg"):
         load_source(folder, 2.0)
+
+
+def test_a_second_tumour_is_transplanted_into_the_host(tmp_path):
+    """On brains large enough for it, a donor's tumour lands in the host beside its own."""
+    from scipy import ndimage
+
+    from conftest import make_phantom_case
+
+    sources = [load_source(make_phantom_case(tmp_path, f"BraTS2021_0000{i}", seed=i), 2.0)
+               for i in range(2)]  # fmt: skip
+    grown = 0
+    for index in range(8):
+        images, labels, _, params = transplant_case(sources, seed=1, index=index)
+        if params["donor"] is None:
+            continue
+        _, count = ndimage.label(labels > 0)
+        host = next(s for s in sources if s.name == params["host"])
+        grown += count >= 2 and (labels > 0).sum() > 1.3 * (host.labels > 0).sum()
+    assert grown >= 2  # the transplant path runs, and adds a tumour
