@@ -106,6 +106,21 @@ def test_brats2020_name_mapping_and_the_2021_link(tmp_path):
     assert linked.left_out == 2
 
 
+def test_brats2019_name_mapping_without_a_2020_column(tmp_path):
+    """BraTS 2019's file (no BraTS_2020_subject_ID column; 'NA' in the TCGA column), the
+    synthetic twin of the real file's test below, which needs ../shared."""
+    mapping = write(
+        tmp_path / "name_mapping.csv",
+        "Grade,BraTS_2017_subject_ID,BraTS_2018_subject_ID,TCGA_TCIA_subject_ID,BraTS_2019_subject_ID\n"
+        "HGG,Brats17_CBICA_AAB_1,Brats18_CBICA_AAB_1,NA,BraTS19_CBICA_AAB_1\n"
+        "LGG,Brats17_TCIA_103_1,Brats18_TCIA10_103_1,TCGA-DU-5872,BraTS19_TCIA10_103_1\n"
+        "HGG,Brats17_CBICA_ABB_1,Brats18_CBICA_ABB_1,NA,BraTS19_CBICA_ABB_1\n",
+    )
+    g19 = read_label_file(mapping, "grade", ["BraTS19_CBICA_AAB_1", "BraTS19_TCIA10_103_1"])
+    assert g19.known == {"BraTS19_CBICA_AAB_1": "HGG", "BraTS19_TCIA10_103_1": "LGG"}
+    assert g19.classes == ["HGG", "LGG"] and g19.left_out == 0
+
+
 def test_hgg_lgg_folders_and_brats2023_prefixes(tmp_path):
     root = tmp_path / "MICCAI_BraTS_2019_Data_Training"
     folders = {}
