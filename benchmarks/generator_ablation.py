@@ -143,9 +143,18 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--epochs", type=int, default=30, help="of 200 steps each")
     parser.add_argument("--real-val", default=str(SHARED / "real-val"))
+    parser.add_argument(
+        "--score", nargs="*", default=[], metavar="NAME=MODEL",
+        help="also score trained models (a run folder or a packaged model's name) on the same "
+        "sets, under NAME (seed 0), e.g. glioma-v2=pretrain-v2/runs/glioma-v2 glioma-2mm=glioma-2mm",
+    )  # fmt: skip
+    parser.add_argument("--tta", default="none", help="predict's --tta for the scored models")
     args = parser.parse_args()
     work = Path(args.work)
     runs = train_all(work, args.recipes, args.seeds, args.epochs)
+    for item in args.score:
+        name, _, model = item.partition("=")
+        runs[(name, 0)] = model
     sets = {"real validation, 1 mm": Path(args.real_val), **test_sets(work)}
     scores_path = work / "ablation" / "scores.csv"
     old = pd.read_csv(scores_path) if scores_path.is_file() else pd.DataFrame()
@@ -155,7 +164,9 @@ def main() -> None:
         for i, (name, folder) in enumerate(sets.items()):
             if (recipe, seed, name) in done:
                 continue
-            table, seconds = score(str(run), folder, work / "ablation" / run.name, f"set{i}", [])
+            where = work / "ablation" / (run.name if isinstance(run, Path) else f"{recipe}-s{seed}")
+            extra = ["--tta", args.tta] if isinstance(run, str) else []
+            table, seconds = score(str(run), folder, where, f"set{i}", extra)
             table = table.reset_index().assign(recipe=recipe, seed=seed, test=name)
             rows.append(table.assign(predict_s=seconds))
     scores = pd.concat(rows, ignore_index=True)
@@ -171,7 +182,7 @@ def main() -> None:
         print(
             "| recipe | WT | TC | ET | mean | per seed (mean of WT, TC, ET) |\n|---|---|---|---|---|---|"
         )
-        for recipe in args.recipes:
+        for recipe in [*args.recipes, *(i.partition("=")[0] for i in args.score)]:
             part = means.loc[(test, recipe)] if (test, recipe) in means.index.droplevel(2) else None
             if part is None:
                 continue

@@ -8,7 +8,7 @@ from smart_brains.workflows.demo import DemoConfig, run_demo
 pytestmark = pytest.mark.slow
 
 
-def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):
+def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path, recwarn):
     cfg = DemoConfig(
         out=str(tmp_path / "demo"), n_cases=10, spacing_mm=4.0, seed=2, epochs=1, steps_per_epoch=2,
         patch_size_vox=(24, 24, 24), val_every=1, num_workers=0, workers=1, device="cpu", n_test=2,
@@ -40,3 +40,6 @@ def test_demo_runs_end_to_end_and_ends_with_a_report(tmp_path):
     assert tuned["challenge"] == "brats2023-gli" and set(tuned["after"]) == {"WT", "TC", "ET"}
     assert {"dice", "lesion_dice"} == set(tuned["before"]["WT"])
     assert "brats2021 rules" in text  # the report says which rules scored it
+    # the generated brains are brains: no input check mistakes them for heads or swaps
+    said = [str(w.message) for w in recwarn]
+    assert not [m for m in said if "skull-stripped" in m or "swapped" in m], said

@@ -168,3 +168,18 @@ def test_forecast_errors_are_one_line(series, tmp_path, capsys, extra, message):
     assert main(["longitudinal", str(data), "--out", str(tmp_path / "o"), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_targets_are_the_largest_measurable_at_baseline_and_are_summed(series):
+    _, out = series
+    lesions = pd.read_csv(out / "lesions.csv")
+    measurements = pd.read_csv(out / "measurements.csv").set_index("case_id")
+    for patient, rows in lesions.groupby("patient_id"):
+        baseline = rows[rows.timepoint == 0]
+        measurable = baseline[baseline.measurable].sort_values("product_mm2", ascending=False)
+        chosen = set(measurable.lesion_id[:3])  # RANO 2.0: up to 3, the largest measurable
+        assert set(baseline[baseline.target].lesion_id) == chosen, patient
+        assert set(rows[rows.target].lesion_id) <= chosen  # targets stay the baseline's
+        for case_id, scan in rows.groupby("case_id"):
+            total = scan[scan.lesion_id.isin(chosen)].product_mm2.sum()
+            assert measurements.loc[case_id, "sum_of_products_mm2"] == pytest.approx(total, abs=0.2)

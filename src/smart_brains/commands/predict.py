@@ -15,8 +15,9 @@ from smart_brains.data.labels import CONVENTIONS
 from smart_brains.data.layouts import LAYOUTS, MODALITIES
 from smart_brains.devices import PREDICT_PRECISIONS
 from smart_brains.errors import SmartBrainsError
+from smart_brains.inference.outputs import extras_folder
 from smart_brains.inference.postprocess import PostProcessing
-from smart_brains.inference.predict import PredictOptions, extras_folder, predict
+from smart_brains.inference.predict import PredictOptions, predict
 from smart_brains.inference.tta import TTA_MODES
 
 DEFAULTS = PredictOptions()

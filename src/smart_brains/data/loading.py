@@ -20,7 +20,11 @@ from smart_brains.data.modality_check import probable_swaps
 from smart_brains.errors import DataError
 
 AFFINE_TOLERANCE = 1e-3
-HEAD_CM3 = 2300.0  # more non-zero volume than any skull-stripped brain: a head, probably  # mm for the origin, unitless for direction cosines x spacing
+# More non-zero volume than any skull-stripped brain: a head, probably. Real stripped brains here
+# hold 1.2-1.7 L (adult intracranial volume reaches about 2 L); the generator's rescaled brains
+# reach 2.9 L (400 cases); a head with skull and scalp holds 3.5 L or more, with noise in the air
+# around it often the whole field of view.
+HEAD_CM3 = 3200.0
 
 
 @dataclass
@@ -204,7 +208,7 @@ def _read(
     if foreground_cm3 > HEAD_CM3:
         reader.warnings.append(Problem(case.case_id, str(first[0].path),
                                f"{foreground_cm3:.0f} cm3 of non-zero voxels, more than a brain "
-                               "(1.2-1.9 L): is it skull-stripped? BraTS-style input must be"))  # fmt: skip
+                               "(up to about 2 L): is it skull-stripped? BraTS-style input must be"))  # fmt: skip
     for a, b, p in probable_swaps(dict(zip(modalities, volumes))):
         reader.warnings.append(Problem(case.case_id, str(case.image(a).path),
                                f"{a} and {b} look swapped (probability {p:.2f}); check which "

@@ -12,7 +12,6 @@ the ensemble; ``predict`` then returns those rows too and the CLI writes ``class
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -42,6 +41,7 @@ from smart_brains.errors import DataError
 from smart_brains.inference.case_class import classify_window, tumour_window
 from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.options import Prediction, PredictOptions
+from smart_brains.inference.outputs import check_outputs, extras_folder, merged, save_npz
 from smart_brains.inference.postprocess import PostProcessing
 from smart_brains.inference.quality import QUALITY_COLUMNS, quality_measures
 from smart_brains.inference.sliding_window import member_probabilities
@@ -50,7 +50,6 @@ from smart_brains.inference.tta import flip_sets, mean_and_spread
 from smart_brains.models.registry import build_model
 from smart_brains.paths import (
     RunDir,
-    atomic_path,
     expand_runs,
     remove_stale_temporaries,
     write_csv,
@@ -203,7 +202,7 @@ class Predictor:
         names = np.array(self.cfg.output.channel_names)
         if options.probabilities:
             out = extras / f"{case.case_id}_probabilities.npz"
-            _save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
+            save_npz(out, probabilities=result.probabilities.astype(np.float16), channels=names)
         if options.uncertainty:
             write_float_maps(
                 result.spread, loaded.affine, loaded.header,
@@ -229,13 +228,7 @@ class Predictor:
             result.cropped_spread[0], crop(result.labels, result.box), spacing_of(loaded.affine),
             flair,
         )  # fmt: skip
-        if loaded.warnings:  # probable, not certain: flagged for review, said once
-            quality = row["_quality"]
-            quality["flag"] = "review"
-            said = ["modality_swap" if "swapped" in w else "not_skull_stripped" for w in loaded.warnings]
-            quality["reasons"] = " ".join(filter(None, [quality["reasons"], *dict.fromkeys(said)]))
-            for text in loaded.warnings:
-                warnings.warn(f"case {case.case_id}: {text}", stacklevel=2)
+        _flag_input_warnings(row["_quality"], loaded)
         out_dir.mkdir(parents=True, exist_ok=True)
         if writer is None:
             write_segmentation(labels, loaded.affine, loaded.header, target, case.convention)
@@ -258,12 +251,6 @@ class Predictor:
         return prediction_table(list(rows["case_id"]), probabilities, list(self.cfg.classes))
 
 
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """np.savez_compressed, atomically (temporary file in the same folder, then rename)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
-
-
 def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str, float]:
     """cm^3 of WT, TC, ET of an internal label map (X, Y, Z) with voxel size ``spacing_mm``."""
     cm3 = float(np.prod(spacing_mm)) / 1000.0
@@ -271,26 +258,16 @@ def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str,
     return {f"{r}_cm3": float(regions[i].sum()) * cm3 for i, r in enumerate(("WT", "TC", "ET"))}
 
 
-def extras_folder(out: str | Path) -> Path:
-    """Where ``predict`` puts everything but segmentations: ``OUT-extras/`` beside ``OUT``, so
-    that ``OUT`` holds ``<case_id>.nii.gz`` files only, as challenge submissions must."""
-    out = Path(out)
-    return out.parent / f"{out.resolve().name}-extras"
-
-
-def check_outputs(out: Path, extras: Path, cases: list[Case]) -> None:
-    """Refuse, before any compute, outputs that cannot be written where they belong: ``out`` or
-    ``extras`` an existing file or not writable, a case id that would leave its folder."""
-    for case in cases:
-        name = case.case_id
-        if not name or name in (".", "..") or "/" in name or "\\" in name or Path(name).is_absolute():
-            raise DataError(f"case id {name!r}: would write outside {out}; give a plain name (--id)")
-    for folder, flag in ((out, "--out"), (extras, "--extras")):
-        if folder.exists() and not folder.is_dir():
-            raise DataError(f"{flag} {folder}: a file, not a folder; choose a folder to write into")
-        existing = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise DataError(f"{flag} {folder}: {existing} is not writable; choose another folder")
+def _flag_input_warnings(quality: dict, loaded: LoadedCase) -> None:
+    """What the input checks found only probable (a swap, a head) flags the case for review
+    with each reason once, and is said as a warning naming the case."""
+    if not loaded.warnings:
+        return
+    quality["flag"] = "review"
+    said = ["modality_swap" if "swapped" in w else "not_skull_stripped" for w in loaded.warnings]
+    quality["reasons"] = " ".join(filter(None, [quality["reasons"], *dict.fromkeys(said)]))
+    for text in loaded.warnings:
+        warnings.warn(f"case {loaded.case.case_id}: {text}", stacklevel=3)
 
 
 def predict(
@@ -337,7 +314,9 @@ def predict(
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
         # the first case is read while the models load
         modalities = saved_modalities(model_list[0])
-        ahead = reader.submit(load_case, cases[0], modalities, False) if cases and modalities else None
+        ahead = (
+            reader.submit(load_case, cases[0], modalities, False) if cases and modalities else None
+        )
         predictor = Predictor.from_checkpoints(model_list, device)
         if predictor.device.type == "cuda":  # autotuned kernels pay off from the second case
             torch.backends.cudnn.benchmark = len(cases) > 1
@@ -389,26 +368,8 @@ def _predict_all(
         write_csv(classes, extras / "classes.csv")
         table = table.drop(columns="case_probabilities")
         table[predictor.cfg.class_target] = classes["predicted"].to_numpy()
-    write_csv(_merged(extras / "volumes.csv", table), extras / "volumes.csv", index=False)
+    write_csv(merged(extras / "volumes.csv", table), extras / "volumes.csv", index=False)
     if len(quality):
-        write_csv(_merged(extras / "quality.csv", quality), extras / "quality.csv", index=False)
+        write_csv(merged(extras / "quality.csv", quality), extras / "quality.csv", index=False)
     table.attrs["quality"] = quality
     return table
-
-
-def _merged(path: Path, new: pd.DataFrame) -> pd.DataFrame:
-    """``new`` rows with the rows ``path`` already holds for other cases (an earlier run into
-    the same folder keeps its cases' volumes and flags), sorted by case id."""
-    import pandas as pd
-
-    if not path.is_file():
-        return new
-    try:
-        old = pd.read_csv(path, dtype={"case_id": str}, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-        return new  # a damaged table is replaced, as before
-    if "case_id" not in old:
-        return new
-    kept = old[~old["case_id"].isin(set(new["case_id"]))]
-    merged = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-    return merged.sort_values("case_id", kind="stable").reset_index(drop=True)
