@@ -35,18 +35,20 @@ def test_a_packaged_model_round_trips_without_pickle(trained_run, tmp_path):
 
 
 def test_predict_takes_a_packaged_file_and_its_tuning(trained_run, tmp_path, capsys):
+    """The same weights packaged twice: with a tuning that removes every component, and
+    without (the control): only the tuning empties the segmentations."""
     state, cfg = load_weights(RunDir(trained_run).weights)
-    path = save_packaged(
-        tmp_path / "m.safetensors", state, cfg, {"min_voxels": {"WT": 10**9, "TC": 0, "ET": 0}}
-    )
     data = trained_run.parents[1] / "data"
-    out = tmp_path / "o"
-    assert (
-        main(["predict", str(data), "--model", str(path), "--out", str(out), "--device", "cpu"])
-        == 0
-    )
-    for seg in out.glob("*.nii.gz"):  # the packaged tuning removed every component
-        assert not np.asarray(nib.load(str(seg)).dataobj).any()
+    found = {}
+    for name, tuning in (("tuned", {"min_voxels": {"WT": 10**9, "TC": 0, "ET": 0}}), ("plain", {})):
+        path = save_packaged(tmp_path / f"{name}.safetensors", state, cfg, tuning)
+        out = tmp_path / name
+        command = ["predict", str(data), "--model", str(path), "--out", str(out), "--device", "cpu"]
+        assert main(command) == 0
+        segs = sorted(out.glob("*.nii.gz"))
+        assert len(segs) == len([p for p in data.iterdir() if p.is_dir()]) > 0
+        found[name] = sum(np.count_nonzero(np.asarray(nib.load(str(s)).dataobj)) for s in segs)
+    assert found["tuned"] == 0 < found["plain"]
 
 
 def test_a_broken_or_unknown_model_is_one_line(tmp_path, capsys):

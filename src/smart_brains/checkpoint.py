@@ -16,6 +16,7 @@ Formats (dicts; every one also holds the package ``version``):
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, Any], TrainConfig]:
 
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "glioma-2mm"  # the packaged model ``predict`` uses without --model
+DEFAULT_MODEL = "glioma-v2"  # the packaged model ``predict`` uses without --model
 
 
 def save_packaged(
@@ -82,6 +83,9 @@ def save_packaged(
     }
     with atomic_path(Path(path)) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # as any file the user writes: safetensors leaves it 0600
     return Path(path)
 
 

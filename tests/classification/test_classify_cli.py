@@ -3,10 +3,13 @@ with HGG/ and LGG/ (labels carried by the layout) and on the embedded cohort's l
 
 import json
 
+import nibabel as nib
 import numpy as np
 import pandas as pd
 
 from conftest import encode, fake_volumes, make_suffixed, save
+from smart_brains.checkpoint import DEFAULT_MODEL
+from smart_brains.classification.classifiers import CaseClassifier, ClassifierConfig
 from smart_brains.cli import main
 from smart_brains.synth.cohort import synth_cohort
 
@@ -65,6 +68,26 @@ def test_hgg_lgg_folders_fit_predict_evaluate(tmp_path, capsys):
     assert set(classes["segmentation"]) == {"reference"}
     assert (classes["in_fit"] == "True").all()  # every case was in the fit: marked
     assert np.allclose(classes[["p_HGG", "p_LGG"]].astype(float).sum(axis=1), 1.0)
+    # the model read back from model.skops predicts what the fitted pipeline predicts
+    meta = json.loads((model / "classifier.json").read_text())
+    features = pd.read_csv(model / "features.csv", index_col=0)
+    truth = pd.read_csv(model / "labels_used.csv", index_col=0, dtype=str)["grade"]
+    fitted = CaseClassifier.fit(features, truth, ClassifierConfig(**meta["config"]))
+    expected = fitted.predict(features)["p_HGG"]
+    got = classes.set_index("case_id")["p_HGG"].astype(float)
+    assert np.allclose(got.loc[expected.index], expected, atol=1e-6)
+    assert expected.nunique() > 1  # not a constant that any model would match
+    # cases the fit never saw are marked so
+    new = tmp_path / "new"
+    for i in (20, 21):
+        folder = make_suffixed(new, f"BraTS20_Training_{i:03d}", seed=i)
+        save(
+            encode(fake_volumes(i)[1], "brats2021"), folder / f"BraTS20_Training_{i:03d}_seg.nii.gz"
+        )
+    predict = ["classify", "predict", str(new), "--model", str(model), "--out", str(tmp_path / "p2"), "--seg", "reference"]  # fmt: skip
+    assert main(predict) == 0
+    fresh = pd.read_csv(tmp_path / "p2" / "classes.csv", dtype=str)
+    assert list(fresh["in_fit"]) == ["False", "False"]
     labels = tmp_path / "grades.csv"
     labels.write_text(
         "case_id,grade\n"
@@ -119,6 +142,23 @@ def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_
     captured = capsys.readouterr()
     assert "warning" in captured.err and "fitted on features from model" in captured.err
     assert "were in the fit" in captured.out
+
+
+def test_without_a_model_classify_segments_with_the_packaged_default(tmp_path, capsys):
+    """No --seg, no --seg-model: the packaged default model segments every case."""
+    data = tmp_path / "data"
+    synth_cohort(data, n_cases=4, seed=4, spacing_mm=4.0, progress=False)
+    labels = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False)
+    own = tmp_path / "own.csv"
+    own.write_text(
+        "case_id,side\n" + "".join(f"{c},{'AB'[i % 2]}\n" for i, c in enumerate(labels["case_id"]))
+    )
+    fit = ["classify", "fit", str(data), "--out", str(tmp_path / "model"), "--folds", "2", "--target", "side",
+           "--labels", str(own), "--classifier", "volumes", "--device", "cpu"]  # fmt: skip
+    assert main(fit) == 0
+    assert f"features from: model {DEFAULT_MODEL}" in capsys.readouterr().out
+    segs = sorted((tmp_path / "model" / "segmentations").glob("*.nii.gz"))
+    assert len(segs) == 4 and any(np.asarray(nib.load(str(s)).dataobj).any() for s in segs)
 
 
 def test_grading_leaves_non_gliomas_ungraded_and_says_why(tmp_path, capsys):

@@ -69,6 +69,35 @@ def test_a_scan_at_1_and_at_2_mm_gives_the_same_features(tmp_path):
         assert fine[name] == pytest.approx(coarse[name], rel=0.05), name
 
 
+def test_every_feature_is_computed_on_the_fixed_grid(tmp_path, monkeypatch):
+    """A spy on what reaches radiomics and the morphology: the 2 mm grid, whatever the scan's
+    (without the resampling both would see the 1 mm scan's 40 x 40 x 32 voxels at 1 mm)."""
+    from smart_brains.classification import features
+
+    seen = []
+
+    def spy(name, real):
+        def wrapper(*args, **kwargs):
+            seen.append((name, np.asarray(args[0]).shape[-3:], tuple(args[2])))  # image or labels
+            return real(*args, **kwargs) if name == "morphology" else {}
+
+        return wrapper
+
+    monkeypatch.setattr(
+        features, "radiomics_features", spy("radiomics", features.radiomics_features)
+    )
+    monkeypatch.setattr(
+        features, "morphology_features", spy("morphology", features.morphology_features)
+    )
+    for spacing in (1.0, 2.0):
+        case_features(_big_case(tmp_path / str(spacing), spacing), radiomics=True)
+    assert sorted(set(seen)) == [
+        ("morphology", (20, 20, 16), (2.0, 2.0, 2.0)),
+        ("radiomics", (20, 20, 16), (2.0, 2.0, 2.0)),
+    ]
+    assert len(seen) == 4
+
+
 def test_a_prediction_on_another_grid_is_refused(tmp_path):
     import nibabel as nib
 

@@ -36,6 +36,22 @@ def test_brats2023_names_map_to_canonical_order(tmp_path):
     assert _names(case) == [f"BraTS-GLI-00000-000-{s}.nii.gz" for s in ("t1n", "t1c", "t2w", "t2f")]
 
 
+def test_brats2021_and_2023_cases_side_by_side_are_all_found_each_in_its_convention(tmp_path):
+    """A folder of 2019-2021 and 2023+ cases (as ../shared/data/real-unlabelled is): none left
+    out, each read in its own naming and labels."""
+    make_suffixed(tmp_path, "BraTS-GLI-00000-000", BRATS23, sep="-", convention="brats2023")
+    make_suffixed(tmp_path, "BraTS-GLI-00001-000", BRATS23, sep="-", convention="brats2023")
+    make_suffixed(tmp_path, "BraTS19_TCIA10_311_1")
+    cases = discover(tmp_path)
+    assert [(c.case_id, c.convention) for c in cases] == [
+        ("BraTS-GLI-00000-000", "brats2023"),
+        ("BraTS-GLI-00001-000", "brats2023"),
+        ("BraTS19_TCIA10_311_1", "brats2021"),
+    ]
+    # a forced layout reads that layout only
+    assert [c.case_id for c in discover(tmp_path, layout="brats2021")] == ["BraTS19_TCIA10_311_1"]
+
+
 def test_msd_channels_from_dataset_json(tmp_path):
     make_msd(tmp_path, ["BRATS_001", "BRATS_002"])
     (tmp_path / "imagesTr" / "._BRATS_001.nii.gz").write_bytes(b"mac resource fork")

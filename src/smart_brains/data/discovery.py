@@ -257,6 +257,7 @@ def scan(root: str | Path, layout: str | None = None) -> Discovery:
         DataError: the folder is missing or empty, or no case of the layout is found.
     """
     root = Path(root)
+    detected = layout is None
     if layout is None:
         layout = detect_layout(root)
     elif layout not in LAYOUTS:
@@ -270,7 +271,20 @@ def scan(root: str | Path, layout: str | None = None) -> Discovery:
         _discover_msd(root, found)
     else:
         _discover_suffixed(root, LAYOUTS[layout], found)
+    if detected and layout in MIXABLE:  # BraTS 2021- and 2023-named cases side by side
+        other = MIXABLE[layout]
+        pattern = suffix_pattern(LAYOUTS[other])
+        if any(pattern.match(strip_nifti_suffix(p.name) or "") for p in _nifti_files(root)):
+            more = Discovery(root, other)
+            _discover_suffixed(root, LAYOUTS[other], more)
+            found.cases = sorted([*found.cases, *more.cases], key=lambda c: c.case_id)
+            found.problems += more.problems
     return found
+
+
+# auto-detected layouts whose folders may also hold the other's cases, each read in its own
+# naming and label convention (a folder of 2019-2021 and 2023+ cases)
+MIXABLE = {"brats2021": "brats2023", "brats2023": "brats2021"}
 
 
 def discover(root: str | Path, layout: str | None = None) -> list[Case]:
