@@ -177,6 +177,7 @@ def main() -> None:
           f"{' '.join(args.recipes)} --seeds {' '.join(map(str, args.seeds))} --epochs "
           f"{args.epochs}`\n")  # fmt: skip
     means = scores.groupby(["test", "recipe", "seed"])[["WT", "TC", "ET"]].mean()
+    overview(means, [*args.recipes, *(i.partition("=")[0] for i in args.score)], list(sets))
     for test in sets:
         print(f"**{test}** (mean Dice per seed, then of the seeds)\n")
         print(
@@ -192,6 +193,26 @@ def main() -> None:
                 f"| {recipe} | {m.WT:.3f} | {m.TC:.3f} | {m.ET:.3f} | {m.mean():.3f} | {per_seed} |"
             )
         print()
+
+
+def overview(means: pd.DataFrame, recipes: list[str], tests: list[str]) -> None:
+    """One table: per recipe (rows) and test set (columns), the mean of WT, TC and ET Dice over
+    the seeds, and the seeds' count."""
+    print("**Overview** (mean of WT, TC and ET Dice, averaged over the seeds)\n")
+    print("| recipe | seeds | " + " | ".join(tests) + " |")
+    print("|---|---|" + "---|" * len(tests))
+    for recipe in recipes:
+        cells, seeds = [], 0
+        for test in tests:
+            if (test, recipe) in means.index.droplevel(2):
+                part = means.loc[(test, recipe)]
+                seeds = max(seeds, len(part))
+                cells.append(f"{part.mean(axis=1).mean():.3f}")
+            else:
+                cells.append("")
+        if seeds:
+            print(f"| {recipe} | {seeds} | " + " | ".join(cells) + " |")
+    print()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ Training: the cases of each ``--train`` folder (default: the generator ablation'
 built: ``pretrain-v2/both/mixed`` and ``pretrain-v2/baseline/mixed``) and the seven labelled
 real source brains; each case gives, per pair, its feature difference in the given order
 (label: right) and reversed (label: swapped). Logistic regression without intercept. Test: the
-4 real validation cases, the real case and the 5 unlabelled real scans (``../shared/data``), each
-pair in both orders. Prints the weights (to paste into ``WEIGHTS``) and the accuracy.
+4 real validation cases and the 5 unlabelled real scans (``../shared/data``), each pair in both
+orders, and every one of the 24 orders of the four files. Prints the weights (to paste into
+``WEIGHTS``) and the accuracy.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import platform
 import sys
 from datetime import date
+from itertools import permutations
 from pathlib import Path
 
 import nibabel as nib
@@ -67,7 +69,10 @@ def main() -> None:
     print(f"## Modality swap detector ({date.today()}, {platform.node()}, {platform.machine()})\n")
     print(f"`python benchmarks/modality_check.py`: fitted on {len(train)} cases (generated and "
           "the seven real source brains), each pair in both orders\n")  # fmt: skip
-    print("| pair | test scans | right order kept | swap caught | warnings at p > 0.9 |\n|---|---|---|---|---|")
+    print(
+        "| pair | test scans | right order kept | swap caught | warnings at p > 0.9 |\n|---|---|---|---|---|"
+    )
+    fitted = {}
     for pair in PAIRS:
         x, y = pairs(train, pair)
         model = LogisticRegression(fit_intercept=False, C=1.0, max_iter=2000).fit(x, y)
@@ -78,9 +83,39 @@ def main() -> None:
             kept = sum(p < 0.5 for p in right)
             caught = sum(p > 0.5 for p in swapped)
             warned = sum(p > 0.9 for p in swapped) + sum(p > 0.9 for p in right)
-            print(f"| {pair[0]}/{pair[1]} | {name} | {kept}/{len(cases)} | {caught}/{len(cases)} | "
-                  f"{warned} ({sum(p > 0.9 for p in right)} false) |")
+            print(
+                f"| {pair[0]}/{pair[1]} | {name} | {kept}/{len(cases)} | {caught}/{len(cases)} | "
+                f"{warned} ({sum(p > 0.9 for p in right)} false) |"
+            )
         print(f"\nWEIGHTS[{pair}] = {weights}\n", file=sys.stderr)
+        fitted[pair] = weights
+    permutation_table(tested, fitted)
+
+
+def permutation_table(tested: dict[str, list[dict]], weights: dict) -> None:
+    """Every order of the four files a user can give (24 per case): how often a wrong order
+    gets a warning, and the right one none, with the weights just fitted."""
+    print("\nEvery order of the four files, per test scan (the detector as shipped: any pair "
+          "above p = 0.9 warns):\n")  # fmt: skip
+    print("| test scans | right order: no warning | one pair swapped within T1/T1ce or T2/FLAIR "
+          "| other wrong orders |\n|---|---|---|---|")  # fmt: skip
+    names = ("t1", "t1ce", "t2", "flair")
+    for name, cases in tested.items():
+        counts = {"right": [0, 0], "within": [0, 0], "other": [0, 0]}  # [warned, total]
+        for case in cases:
+            for order in permutations(names):
+                given = dict(zip(names, (case[m] for m in order)))
+                warned = any(
+                    swap_probability(given[a], given[b], weights[(a, b)]) > 0.9 for a, b in PAIRS
+                )
+                moved = {m for m, o in zip(names, order) if m != o}
+                kind = ("right" if not moved else "within"
+                        if moved in ({"t1", "t1ce"}, {"t2", "flair"}) else "other")  # fmt: skip
+                counts[kind][0] += warned
+                counts[kind][1] += 1
+        right, within, other = counts["right"], counts["within"], counts["other"]
+        print(f"| {name} ({len(cases)}) | {right[1] - right[0]}/{right[1]} | "
+              f"{within[0]}/{within[1]} warned | {other[0]}/{other[1]} warned |")  # fmt: skip
 
 
 if __name__ == "__main__":

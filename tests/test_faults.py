@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BRATS23, encode, fake_volumes, make_suffixed, save
+from conftest import BRATS23, encode, fake_volumes, make_phantom_case, make_suffixed, save
 from smart_brains.cli import main
 
 CASE = "BraTS2021_00003"
@@ -194,7 +194,9 @@ def test_longitudinal_says_what_it_leaves_out_and_when_there_never_was_a_tumour(
     for t in range(3):
         save(np.zeros((16, 14, 10), np.uint8), segs / f"BraTS-GLI-00002-00{t}.nii.gz")
     listed = tmp_path / "tp.csv"
-    listed.write_text("case_id,patient_id,timepoint\nBraTS-GLI-00002-000,p,0\nBraTS-GLI-00002-001,p,1\n")
+    listed.write_text(
+        "case_id,patient_id,timepoint\nBraTS-GLI-00002-000,p,0\nBraTS-GLI-00002-001,p,1\n"
+    )
     out = tmp_path / "follow"
     assert main(["longitudinal", str(segs), "--out", str(out), "--timepoints", str(listed)]) == 0
     err = capsys.readouterr().err
@@ -221,9 +223,36 @@ def test_a_head_that_is_not_skull_stripped_is_flagged(trained_run, tmp_path, cap
     rng = np.random.default_rng(0)
     affine = np.diag([1.0, 1.0, 1.0, 1.0])
     for m in ("t1", "t1ce", "t2", "flair"):  # a 160 x 190 x 150 mm head of signal
-        save(rng.integers(50, 900, (160, 190, 150)).astype(np.int16), folder / f"{CASE}_{m}.nii.gz", affine)
+        save(
+            rng.integers(50, 900, (160, 190, 150)).astype(np.int16),
+            folder / f"{CASE}_{m}.nii.gz",
+            affine,
+        )
     out = tmp_path / "pred"
     assert main(["predict", str(folder), "--model", str(trained_run), "--out", str(out)]) == 0
     assert "is it skull-stripped" in capsys.readouterr().err
     quality = pd.read_csv(tmp_path / "pred-extras" / "quality.csv", keep_default_na=False)
     assert quality.flag[0] == "review" and "not_skull_stripped" in quality.reasons[0]
+
+
+def test_a_grid_far_coarser_than_the_model_s_is_flagged(trained_run, tmp_path, capsys):
+    """Thick slices (8 mm against the session run's 4 mm): predicted, warned, flagged review;
+    the run's own 4 mm grid is not."""
+    for name, zooms in (("thick", (2.0, 2.0, 8.0)), ("fine", (4.0, 4.0, 4.0))):
+        folder = tmp_path / name / CASE
+        make_phantom_case(folder.parent, CASE, seed=1)
+        for path in folder.glob("*.nii.gz"):  # the same voxels, declared at another size
+            img = nib.load(str(path))
+            data = np.asarray(img.dataobj)
+            nib.save(nib.Nifti1Image(data, np.diag([*zooms, 1.0])), str(path))
+        out = tmp_path / f"{name}-pred"
+        assert main(["predict", str(folder), "--model", str(trained_run), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        quality = pd.read_csv(
+            tmp_path / f"{name}-pred-extras" / "quality.csv", keep_default_na=False
+        )
+        if name == "thick":
+            assert "2 x 2 x 8 mm, far coarser than the 4 mm" in err
+            assert quality.flag[0] == "review" and "coarse_grid" in quality.reasons[0]
+        else:
+            assert "coarser" not in err and "coarse_grid" not in quality.reasons[0]

@@ -43,3 +43,20 @@ def test_targets_are_the_largest_measurable_baseline_lesions():
     products = {n: les.product_mm2 for les, n in zip(baseline, ids)}
     assert sorted(products[n] for n in chosen) == sorted(products.values())[-2:]
     assert min(products[n] for n in chosen) > 300  # the 18 and 24 mm lesions, not the 12 mm
+
+
+def test_a_large_but_thin_lesion_is_never_a_target():
+    """RANO targets are measurable (both diameters >= 10 mm): a 50 x 7 mm sliver, whose product
+    beats the 12 mm lesion's, stays out; the three measurable ones are chosen."""
+    shape = (100, 100, 40)
+    grid = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    sliver = np.linalg.norm((grid - (50, 85, 20)) / (25, 3.5, 6), axis=-1) <= 1
+    masks = [blob(shape, (15 + 30 * k, 45, 20), r) for k, r in enumerate((6, 9, 12))]
+    baseline = scans(masks[0] | masks[1] | masks[2] | sliver)[0]
+    ids = track([baseline])[0]
+    by_id = dict(zip(ids, baseline))
+    thin = next(n for n, les in by_id.items() if not les.measurable)
+    assert by_id[thin].product_mm2 > min(les.product_mm2 for les in baseline if les.measurable)
+    chosen = targets(baseline, ids, max_targets=3)
+    assert thin not in chosen and len(chosen) == 3
+    assert all(by_id[n].measurable for n in chosen)

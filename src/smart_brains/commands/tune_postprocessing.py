@@ -8,6 +8,7 @@ from pathlib import Path
 
 from smart_brains.commands.common import add_challenge, print_tuning
 from smart_brains.evaluation.challenges import CHALLENGES
+from smart_brains.inference.options import PredictOptions
 from smart_brains.inference.tta import TTA_MODES
 from smart_brains.paths import RunDir
 from smart_brains.workflows.tuning import tune_postprocessing
@@ -17,7 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", help="run folder, or a folder of fold runs (train --fold all)")
     p.add_argument("--cache", help="prepared cache (default: the one the run trained on)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--tta", default="none", choices=TTA_MODES)
+    p.add_argument(
+        "--tta", default=PredictOptions().tta, choices=TTA_MODES,
+        help="as predict will run (default: predict's)",
+    )  # fmt: skip
     add_challenge(p, CHALLENGES)
 
 

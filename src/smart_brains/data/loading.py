@@ -208,7 +208,7 @@ def _read(
     if foreground_cm3 > HEAD_CM3:
         reader.warnings.append(Problem(case.case_id, str(first[0].path),
                                f"{foreground_cm3:.0f} cm3 of non-zero voxels, more than a brain "
-                               "(up to about 2 L): is it skull-stripped? BraTS-style input must be"))  # fmt: skip
+                               "(up to about 2 L): is it skull-stripped? Strip it first (e.g. HD-BET)"))  # fmt: skip
     for a, b, p in probable_swaps(dict(zip(modalities, volumes))):
         reader.warnings.append(Problem(case.case_id, str(case.image(a).path),
                                f"{a} and {b} look swapped (probability {p:.2f}); check which "

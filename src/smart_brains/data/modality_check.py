@@ -1,4 +1,5 @@
-"""Probable swaps of modalities: T1 given as T1ce (or the reverse), T2 given as FLAIR.
+"""Probable swaps of modalities: T1 given as T1ce (or the reverse), T2 given as FLAIR, and files
+moved between the T1- and the T2-weighted ones.
 
 The mistakes users of segmentation tools report most (nnU-Net #709: all-black masks from a
 wrong channel order): a network trained on one channel order segments nonsense when two
@@ -8,7 +9,8 @@ to scanner scale); within each pair that gets confused, a linear model of the *d
 the two summaries says which order is the right one (no intercept: swapping the pair flips the
 sign, so the model cannot prefer an order by itself). T1ce is T1 with enhancing vessels and
 tumour: a heavier bright tail. FLAIR is T2 with CSF suppressed: a dark tail where T2 has a
-bright one. ``benchmarks/modality_check.py`` fits the weights (``WEIGHTS``) on generated cases
+bright one. T1 against T2 and T1ce against FLAIR see files moved across the groups (CSF dark
+on one, bright on the other). ``benchmarks/modality_check.py`` fits the weights (``WEIGHTS``) on generated cases
 and the real source brains and measures them on real scans the fit never saw.
 """
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 QUANTILES = (1, 5, 10, 25, 75, 90, 95, 99, 99.9)
-PAIRS = (("t1", "t1ce"), ("t2", "flair"))
+# the pairs users confuse (same weighting, one with contrast or CSF suppression), then the
+# T1-weighted against the T2-weighted of each: together they see files moved across groups
+PAIRS = (("t1", "t1ce"), ("t2", "flair"), ("t1", "t2"), ("t1ce", "flair"))
 # Fitted by benchmarks/modality_check.py (logistic regression, no intercept, on the feature
 # difference first-named minus second-named of each pair); see benchmarks/RESULTS.md.
 WEIGHTS: dict[tuple[str, str], tuple[float, ...]] = {
@@ -25,6 +29,10 @@ WEIGHTS: dict[tuple[str, str], tuple[float, ...]] = {
                      0.1002, -0.1387),
     ("t2", "flair"): (1.6991, -2.9796, 6.2838, 1.878, 1.7554, 2.932, 0.5144, -0.1634, 1.7352,
                       2.2333, -4.0415),
+    ("t1", "t2"): (-1.8945, -0.9322, -3.4723, -1.5188, -0.3575, -0.9895, -1.354, -2.5404, -4.4639,
+                   -0.625, 1.3548),
+    ("t1ce", "flair"): (1.3119, -1.9826, 4.4056, -3.6671, 2.9872, 1.6325, -2.3434, -4.0787,
+                        3.0463, 1.2056, -1.338),
 }  # fmt: skip
 SWAP_PROBABILITY = 0.9  # warn above it
 

@@ -43,7 +43,7 @@ from smart_brains.inference.export import write_float_maps, write_segmentation
 from smart_brains.inference.options import Prediction, PredictOptions
 from smart_brains.inference.outputs import check_outputs, extras_folder, merged, save_npz
 from smart_brains.inference.postprocess import PostProcessing
-from smart_brains.inference.quality import QUALITY_COLUMNS, quality_measures
+from smart_brains.inference.quality import QUALITY_COLUMNS, grid_warnings, quality_measures
 from smart_brains.inference.sliding_window import member_probabilities
 from smart_brains.inference.sources import resolve_model, saved_modalities, tuned_postprocessing
 from smart_brains.inference.tta import flip_sets, mean_and_spread
@@ -228,7 +228,7 @@ class Predictor:
             result.cropped_spread[0], crop(result.labels, result.box), spacing_of(loaded.affine),
             flair,
         )  # fmt: skip
-        _flag_input_warnings(row["_quality"], loaded)
+        _flag_input_warnings(row["_quality"], loaded, self.cfg.spacing_mm)
         out_dir.mkdir(parents=True, exist_ok=True)
         if writer is None:
             write_segmentation(labels, loaded.affine, loaded.header, target, case.convention)
@@ -258,16 +258,23 @@ def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str,
     return {f"{r}_cm3": float(regions[i].sum()) * cm3 for i, r in enumerate(("WT", "TC", "ET"))}
 
 
-def _flag_input_warnings(quality: dict, loaded: LoadedCase) -> None:
-    """What the input checks found only probable (a swap, a head) flags the case for review
-    with each reason once, and is said as a warning naming the case."""
-    if not loaded.warnings:
+def _flag_input_warnings(quality: dict, loaded: LoadedCase, trained_mm) -> None:
+    """What the input checks found only probable (a swap, a head, a grid far coarser than the
+    model's) flags the case for review with each reason once, and is said as a warning naming
+    the case."""
+    said = [*loaded.warnings, *grid_warnings(spacing_of(loaded.affine), trained_mm)]
+    if not said:
         return
     quality["flag"] = "review"
-    said = ["modality_swap" if "swapped" in w else "not_skull_stripped" for w in loaded.warnings]
-    quality["reasons"] = " ".join(filter(None, [quality["reasons"], *dict.fromkeys(said)]))
-    for text in loaded.warnings:
+    reasons = [REASONS[next(k for k in REASONS if k in text)] for text in said]
+    quality["reasons"] = " ".join(filter(None, [quality["reasons"], *dict.fromkeys(reasons)]))
+    for text in said:
         warnings.warn(f"case {loaded.case.case_id}: {text}", stacklevel=3)
+
+
+# a word of each input warning -> its review reason in quality.csv
+REASONS = {"swapped": "modality_swap", "skull-stripped": "not_skull_stripped",
+           "coarser": "coarse_grid"}  # fmt: skip
 
 
 def predict(

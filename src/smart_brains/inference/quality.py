@@ -16,7 +16,8 @@ derived from its own probabilities (no reference needed) and ``flag`` = ``ok`` o
 
 ``review`` when any of ``LIMITS`` is crossed, or when the input itself looks wrong (predict
 also warns): two modalities swapped (``modality_swap``, ``data/modality_check.py``) or more
-non-zero volume than a brain (``not_skull_stripped``, ``data/loading.py``); ``risk`` (a 0-1 score, higher is worse) orders
+non-zero volume than a brain (``not_skull_stripped``, ``data/loading.py``), or voxels much
+coarser than the model's (``coarse_grid``, ``grid_warnings``); ``risk`` (a 0-1 score, higher is worse) orders
 the cases for a reader and is what the quality benchmark's ROC AUC is computed on.
 """
 
@@ -94,7 +95,8 @@ def quality_measures(
         "member_spread": round(spread, 4),
         "largest_share": round(float(largest), 4),
         "flair_outside": round(flair_outside(flair, tumour, float(np.prod(spacing_mm)) / 1000), 4)
-        if flair is not None else float("nan"),
+        if flair is not None
+        else float("nan"),
     }
     reasons = [
         name
@@ -115,3 +117,19 @@ def quality_measures(
         "flag": "review" if reasons else "ok",
         "reasons": " ".join(reasons),
     }
+
+
+COARSEST_MM = 3.0  # thicker voxels lose what BraTS labels (rims of 1-3 mm); BraTS input is 1 mm
+
+
+def grid_warnings(spacing: Sequence[float], trained_mm: Sequence[float] | None) -> list[str]:
+    """What a case's voxel size (mm, X, Y, Z) says against the model's (``trained_mm``, None:
+    1 mm): a warning when any axis is coarser than ``COARSEST_MM`` and 1.5x the model's (thick
+    clinical slices, a downsampled export), since the network never saw such a grid."""
+    trained = max(trained_mm) if trained_mm else 1.0
+    coarsest = max(float(s) for s in spacing)
+    if coarsest <= max(COARSEST_MM, 1.5 * trained):
+        return []
+    shown = " x ".join(f"{float(s):g}" for s in spacing)
+    return [f"voxels of {shown} mm, far coarser than the {trained:g} mm the model was trained at: "
+            "thin rims and small lesions are lost, expect lower accuracy (BraTS input is 1 mm)"]  # fmt: skip

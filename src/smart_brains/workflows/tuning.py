@@ -29,7 +29,7 @@ def tune_postprocessing(
     run: str | Path,
     cache: str | Path | None = None,
     device: str = "auto",
-    tta: str = "none",
+    tta: str = PredictOptions().tta,
     challenge: str | None = None,
 ) -> dict:
     """Predict the validation cases of ``run`` (or of every fold run inside it) from the
