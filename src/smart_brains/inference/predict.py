@@ -258,7 +258,9 @@ def tumour_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> dict[str,
     return {f"{r}_cm3": float(regions[i].sum()) * cm3 for i, r in enumerate(("WT", "TC", "ET"))}
 
 
-def _flag_input_warnings(quality: dict, loaded: LoadedCase, trained_mm) -> None:
+def _flag_input_warnings(
+    quality: dict, loaded: LoadedCase, trained_mm: Sequence[float] | None
+) -> None:
     """What the input checks found only probable (a swap, a head, a grid far coarser than the
     model's) flags the case for review with each reason once, and is said as a warning naming
     the case."""
