@@ -251,7 +251,8 @@ def scan(root: str | Path, layout: str | None = None) -> Discovery:
 
     Args:
         root: dataset folder.
-        layout: force a layout (a key of ``LAYOUTS``); None auto-detects.
+        layout: force a layout (a key of ``LAYOUTS``); None auto-detects, and then a folder of
+            BraTS 2021- and 2023-named cases yields both, each case in its own convention.
 
     Raises:
         DataError: the folder is missing or empty, or no case of the layout is found.
