@@ -114,16 +114,22 @@ def test_the_cohort_writes_labels_with_grades_for_gliomas_only(tmp_path):
     assert set(manifest["class_rates"]["kind"]) == {"glioma", "metastasis", "meningioma"}
 
 
-def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_path, capsys):
-    """No --seg: every case is segmented by --seg-model (here the session's run; by default the
-    packaged model) and the model and classes.csv record that source."""
+def _cohort_with_own_labels(tmp_path, n):
+    """A 4 mm cohort of ``n`` cases and a user's label file (``side``: A, B alternating)."""
     data = tmp_path / "data"
-    synth_cohort(data, n_cases=6, seed=4, spacing_mm=4.0, progress=False)
+    synth_cohort(data, n_cases=n, seed=4, spacing_mm=4.0, progress=False)
     labels = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False)
     own = tmp_path / "own.csv"
     own.write_text(
         "case_id,side\n" + "".join(f"{c},{'AB'[i % 2]}\n" for i, c in enumerate(labels["case_id"]))
     )
+    return data, labels, own
+
+
+def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_path, capsys):
+    """No --seg: every case is segmented by --seg-model (here the session's run; by default the
+    packaged model) and the model and classes.csv record that source."""
+    data, labels, own = _cohort_with_own_labels(tmp_path, 6)
     model, out = tmp_path / "model", tmp_path / "pred"
     fit = ["classify", "fit", str(data), "--out", str(model), "--folds", "2", "--target", "side",
            "--labels", str(own), "--classifier", "volumes", "--seg-model", str(trained_run),
@@ -146,13 +152,7 @@ def test_classify_segments_with_a_model_by_default_and_says_so(trained_run, tmp_
 
 def test_without_a_model_classify_segments_with_the_packaged_default(tmp_path, capsys):
     """No --seg, no --seg-model: the packaged default model segments every case."""
-    data = tmp_path / "data"
-    synth_cohort(data, n_cases=4, seed=4, spacing_mm=4.0, progress=False)
-    labels = pd.read_csv(data / "labels.csv", dtype=str, keep_default_na=False)
-    own = tmp_path / "own.csv"
-    own.write_text(
-        "case_id,side\n" + "".join(f"{c},{'AB'[i % 2]}\n" for i, c in enumerate(labels["case_id"]))
-    )
+    data, labels, own = _cohort_with_own_labels(tmp_path, 4)
     fit = ["classify", "fit", str(data), "--out", str(tmp_path / "model"), "--folds", "2", "--target", "side",
            "--labels", str(own), "--classifier", "volumes", "--device", "cpu"]  # fmt: skip
     assert main(fit) == 0

@@ -147,11 +147,13 @@ def msd_inside(root: Path) -> Path | None:
     return inside[0] if len(inside) == 1 else None
 
 
-def _discover_suffixed(root: Path, layout: Layout, found: Discovery) -> None:
+def _discover_suffixed(
+    root: Path, layout: Layout, found: Discovery, files: list[Path] | None = None
+) -> None:
     pattern = suffix_pattern(layout)
     by_case: dict[str, dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     strays: dict[Path, list[Path]] = defaultdict(list)  # folder -> NIfTI files of no pattern
-    for path in _nifti_files(root):
+    for path in _nifti_files(root) if files is None else files:
         match = pattern.match(strip_nifti_suffix(path.name) or "")
         if match:
             by_case[match["id"]][match["mod"]].append(path)
@@ -271,13 +273,14 @@ def scan(root: str | Path, layout: str | None = None) -> Discovery:
     if layout == "msd":
         _discover_msd(root, found)
     else:
-        _discover_suffixed(root, LAYOUTS[layout], found)
+        files = _nifti_files(root)  # one walk of the folder for both namings
+        _discover_suffixed(root, LAYOUTS[layout], found, files)
     if detected and layout in MIXABLE:  # BraTS 2021- and 2023-named cases side by side
         other = MIXABLE[layout]
         pattern = suffix_pattern(LAYOUTS[other])
-        if any(pattern.match(strip_nifti_suffix(p.name) or "") for p in _nifti_files(root)):
+        if any(pattern.match(strip_nifti_suffix(p.name) or "") for p in files):
             more = Discovery(root, other)
-            _discover_suffixed(root, LAYOUTS[other], more)
+            _discover_suffixed(root, LAYOUTS[other], more, files)
             found.cases = sorted([*found.cases, *more.cases], key=lambda c: c.case_id)
             found.problems += more.problems
     return found

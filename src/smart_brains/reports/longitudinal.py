@@ -64,36 +64,38 @@ def plot_forecast(
 ) -> Path:
     """The last scan's slice (labels over ``background``, both 2D) with the forecast whole
     tumour's outline (``predicted``, 2D bool) dashed."""
-    fig, ax = plt.subplots(figsize=(3.6, 3.6))
-    image = background.astype(np.float32)
-    lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
-    ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
-    ax.imshow(np.transpose(label_rgba(labels), (1, 0, 2)), origin="lower")
+    fig, ax = _labelled_slice(background, labels, 3.6)
     if predicted.any():
         ax.contour(predicted.T.astype(float), levels=[0.5], colors="cyan", linestyles="--",
                    linewidths=1.4, origin="lower")  # fmt: skip
-    ax.set_title(title, fontsize=8)
-    ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=90)
-    plt.close(fig)
-    return out_png
+    return _save_slice(fig, ax, title, out_png)
 
 
 def plot_lines(background: np.ndarray, drawn: Drawn, title: str, out_png: Path) -> Path:
     """One scan's drawn slice: labels over ``background`` (2D, the same slice), with every
     lesion's longest (solid) and perpendicular (dashed) line."""
-    fig, ax = plt.subplots(figsize=(3.4, 3.4))
-    image = background.astype(np.float32)
-    lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
-    ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
-    ax.imshow(np.transpose(label_rgba(drawn.labels), (1, 0, 2)), origin="lower")
+    fig, ax = _labelled_slice(background, drawn.labels, 3.4)
     in_plane = [a for a in range(3) if a != drawn.axis]
     for lesion in drawn.lesions:
         for ends, style in ((lesion.longest_vox, "-"), (lesion.perpendicular_vox, "--")):
             xs = [p[in_plane[0]] for p in ends]
             ys = [p[in_plane[1]] for p in ends]
             ax.plot(xs, ys, style, color="magenta", linewidth=1.6)
+    return _save_slice(fig, ax, title, out_png)
+
+
+def _labelled_slice(background: np.ndarray, labels: np.ndarray, inches: float):
+    """A figure of one 2D slice: ``labels`` in their colours over ``background`` (grey, 1-99th
+    percentile window). Returns (fig, ax)."""
+    fig, ax = plt.subplots(figsize=(inches, inches))
+    image = background.astype(np.float32)
+    lo, hi = np.percentile(image, [1, 99]) if image.any() else (0, 1)
+    ax.imshow(image.T, cmap="gray", vmin=lo, vmax=hi + 1e-6, origin="lower")
+    ax.imshow(np.transpose(label_rgba(labels), (1, 0, 2)), origin="lower")
+    return fig, ax
+
+
+def _save_slice(fig, ax, title: str, out_png: Path) -> Path:
     ax.set_title(title, fontsize=8)
     ax.axis("off")
     fig.tight_layout()
