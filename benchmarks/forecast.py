@@ -85,12 +85,23 @@ def patient_scores(series: Path, segs: Path, truth: pd.DataFrame, patient: str, 
     true_mask = _mask(series / last.case_id / f"{last.case_id}-seg.nii.gz")
     previous = early.case_id.iloc[-1]
     prev_file = segs / f"{previous}.nii.gz"
-    prev_mask = _mask(prev_file if prev_file.is_file() else segs / previous / f"{previous}-seg.nii.gz")
+    prev_mask = _mask(
+        prev_file if prev_file.is_file() else segs / previous / f"{previous}-seg.nii.gz"
+    )
     spatial = pd.read_csv(out / "spatial.csv").iloc[0]
     extent = out / "forecast" / f"{patient}_forecast_wt.nii.gz"
     row["dice_forecast"] = _dice(_mask(extent), true_mask) if extent.is_file() else np.nan
     row["dice_no_growth"] = _dice(prev_mask, true_mask)
-    voxel = float(np.prod(nib.load(str(series / last.case_id / f"{last.case_id}-seg.nii.gz")).header.get_zooms()[:3])) / 1000
+    voxel = (
+        float(
+            np.prod(
+                nib.load(
+                    str(series / last.case_id / f"{last.case_id}-seg.nii.gz")
+                ).header.get_zooms()[:3]
+            )
+        )
+        / 1000
+    )
     row["dice_last_rate"] = _dice(_dilated_to(prev_mask, wt_rate / voxel), true_mask)
     row["d_true"], row["rho_true"] = float(last.d_white), float(last.rho)
     row["d_fit"], row["rho_fit"] = spatial.get("d_white_mm2_per_day"), spatial.get("rho_per_day")
@@ -98,22 +109,28 @@ def patient_scores(series: Path, segs: Path, truth: pd.DataFrame, patient: str, 
 
 
 def summarise(scores: pd.DataFrame, source: str) -> None:
-    print(f"**From {source}** ({len(scores)} patients; median relative volume error, share of "
-          "95 % intervals holding the truth; mean Dice of the whole-tumour extent)\n")
+    print(
+        f"**From {source}** ({len(scores)} patients; median relative volume error, share of "
+        "95 % intervals holding the truth; mean Dice of the whole-tumour extent)\n"
+    )
     print("| forecast | WT error | TC error | ET error | intervals hold | WT extent Dice |\n"
           "|---|---|---|---|---|---|")  # fmt: skip
     covered = scores[[f"{r}_covered" for r in ("WT", "TC", "ET")]].to_numpy().mean()
     for name, suffix, dice in (("fitted model", "", "dice_forecast"),
                                ("no growth", "_no_growth", "dice_no_growth"),
                                ("last growth rate", "_last_rate", "dice_last_rate")):  # fmt: skip
-        errors = " | ".join(f"{scores[f'{r}_error{suffix}'].median():.3f}" for r in ("WT", "TC", "ET"))
+        errors = " | ".join(
+            f"{scores[f'{r}_error{suffix}'].median():.3f}" for r in ("WT", "TC", "ET")
+        )
         hold = f"{covered:.2f}" if not suffix else ""
         print(f"| {name} | {errors} | {hold} | {scores[dice].mean():.3f} |")
     speed_true = 2 * np.sqrt(scores.d_true * scores.rho_true)
     speed_fit = 2 * np.sqrt(scores.d_fit.astype(float) * scores.rho_fit.astype(float))
     ratio = (speed_fit / speed_true).dropna()
-    print(f"\nFront speed 2 sqrt(D rho) fitted / true: median {ratio.median():.2f} "
-          f"(range {ratio.min():.2f}-{ratio.max():.2f}).\n")
+    print(
+        f"\nFront speed 2 sqrt(D rho) fitted / true: median {ratio.median():.2f} "
+        f"(range {ratio.min():.2f}-{ratio.max():.2f}).\n"
+    )
 
 
 def main() -> None:
@@ -133,11 +150,18 @@ def main() -> None:
     predicted = work / "predicted"
     if not predicted.is_dir():
         cli("predict", str(series), "--out", str(predicted))
-    print(f"## Growth forecasts on grown series ({date.today()}, {platform.node()}, "
-          f"{platform.machine()})\n")
-    print(f"`python benchmarks/forecast.py --n {args.n} --timepoints {args.timepoints} "
-          f"--spacing {args.spacing} --seed {args.seed}`\n")
-    for source, segs in (("the true labels", series), ("the packaged model's segmentations", predicted)):
+    print(
+        f"## Growth forecasts on grown series ({date.today()}, {platform.node()}, "
+        f"{platform.machine()})\n"
+    )
+    print(
+        f"`python benchmarks/forecast.py --n {args.n} --timepoints {args.timepoints} "
+        f"--spacing {args.spacing} --seed {args.seed}`\n"
+    )
+    for source, segs in (
+        ("the true labels", series),
+        ("the packaged model's segmentations", predicted),
+    ):
         kept = work / f"scores-{source.split()[-1]}.csv"
         if kept.is_file():  # scored by an earlier run over the same work folder
             scores = pd.read_csv(kept)

@@ -90,13 +90,17 @@ def phantom(shape: tuple[int, int, int] = (60, 70, 48), seed: int = 0):
     grid = np.indices(shape, dtype=np.float32)
     centre = (np.asarray(shape, np.float32) - 1) / 2
     radii = np.asarray(shape, np.float32) * np.array([0.42, 0.42, 0.42])
-    r = np.sqrt(((grid - centre[:, None, None, None]) ** 2 / radii[:, None, None, None] ** 2).sum(0))
+    r = np.sqrt(
+        ((grid - centre[:, None, None, None]) ** 2 / radii[:, None, None, None] ** 2).sum(0)
+    )
     brain = r < 1
     white = r < 0.8
     ventricles = np.zeros(shape, bool)
     for side in (-1, 1):
         c = centre + np.array([side * 4, 0, 2])
-        ventricles |= (((grid - c[:, None, None, None]) / np.array([2, 8, 3])[:, None, None, None]) ** 2).sum(0) < 1
+        ventricles |= (
+            ((grid - c[:, None, None, None]) / np.array([2, 8, 3])[:, None, None, None]) ** 2
+        ).sum(0) < 1
     levels = {  # csf, grey, white per modality
         "t1": (300, 600, 850), "t1ce": (320, 620, 860), "t2": (1600, 950, 620), "flair": (300, 1000, 720),
     }  # fmt: skip

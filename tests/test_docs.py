@@ -58,7 +58,16 @@ def sandbox(tmp_path_factory) -> Path:
         ["--n", "10", "--spacing", "4", "--seed", "3", "--out", "data/BraTS2021"],
         ["--timepoints", "2", "--n", "5", "--spacing", "4", "--out", "data/BraTS2023-GLI"],
         # a validation set as the challenge gives it: the BraTS grid (submit checks it), no seg
-        ["--timepoints", "2", "--n", "1", "--spacing", "1", "--out", "data/BraTS2023-GLI-Validation"],
+        [
+            "--timepoints",
+            "2",
+            "--n",
+            "1",
+            "--spacing",
+            "1",
+            "--out",
+            "data/BraTS2023-GLI-Validation",
+        ],
     ):
         done = _run(["smart-brains", "synth", *args], box)
         assert done.returncode == 0, done.stderr[-2000:]

@@ -74,8 +74,18 @@ def run(args: argparse.Namespace) -> int:
     response = frames["response"]
     print(response[["patient_id", "timepoint", "case_id", "rano", "rano2"]].to_string(index=False))
     if "forecast" in frames:
-        shown = frames["forecast"].reindex(columns=["patient_id", "region", "model", "day",
-                                                    "volume_cm3", "low_cm3", "high_cm3", "note"])
+        shown = frames["forecast"].reindex(
+            columns=[
+                "patient_id",
+                "region",
+                "model",
+                "day",
+                "volume_cm3",
+                "low_cm3",
+                "high_cm3",
+                "note",
+            ]
+        )
         print("forecast (an extrapolation of the measured trend, not a prognosis):")
         print(shown.to_string(index=False))
     print(f"{response.patient_id.nunique()} patient(s), {len(response)} scan(s): {out}")

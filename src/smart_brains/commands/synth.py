@@ -64,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
     if args.timepoints is not None:
         from smart_brains.synth.series import series_cohort
 
-        if args.real_source or args.held_out or args.brain or args.glioma or args.tumours == "transplant":
+        if (
+            args.real_source
+            or args.held_out
+            or args.brain
+            or args.glioma
+            or args.tumours == "transplant"
+        ):
             raise DataError("--timepoints makes its own series (template brain, development "
                             "sites); leave out --real-source, --held-out, --brain, --glioma "
                             "and --tumours transplant")  # fmt: skip
@@ -94,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(folders)} cases from {len(args.real_source)} real brains to {args.out}")
         return 0
     if args.tumours == "transplant":
-        raise DataError("--tumours transplant needs --real-source case folders to take tumours from")
+        raise DataError(
+            "--tumours transplant needs --real-source case folders to take tumours from"
+        )
     folders = synth_cohort(
         args.out, args.n, args.seed, args.spacing, args.workers,
         held_out=args.held_out, brain=args.brain, tumours=args.tumours or "shapes",

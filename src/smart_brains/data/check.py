@@ -16,7 +16,9 @@ def check_dataset(
     warnings (what is only probable: modalities that look swapped)."""
     found = scan(data, layout)
     problems, warnings = list(found.problems), []
-    for case_problems, case_warnings in map_cases(inspect_case, found.cases, workers, "check", progress):
+    for case_problems, case_warnings in map_cases(
+        inspect_case, found.cases, workers, "check", progress
+    ):
         problems.extend(case_problems)
         warnings.extend(case_warnings)
     return found, problems, warnings

@@ -143,7 +143,7 @@ def recorded_convention(header) -> str | None:
         text = bytes(header["descrip"]).decode("ascii", "ignore").strip("\x00 ")
     except (KeyError, TypeError, ValueError):
         return None
-    name = text[len(RECORD):].strip() if text.startswith(RECORD) else ""
+    name = text[len(RECORD) :].strip() if text.startswith(RECORD) else ""
     return name if name in CONVENTIONS else None
 
 

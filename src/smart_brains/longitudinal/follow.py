@@ -76,9 +76,22 @@ def _round(points) -> str:
 
 
 LESION_COLUMNS = [
-    "patient_id", "timepoint", "case_id", "lesion_id", "longest_diameter_mm",
-    "perpendicular_diameter_mm", "product_mm2", "measurable", "target", "volume_cm3", "slices",
-    "axial_axis", "slice", "longest_vox", "perpendicular_vox", "longest_world_mm",
+    "patient_id",
+    "timepoint",
+    "case_id",
+    "lesion_id",
+    "longest_diameter_mm",
+    "perpendicular_diameter_mm",
+    "product_mm2",
+    "measurable",
+    "target",
+    "volume_cm3",
+    "slices",
+    "axial_axis",
+    "slice",
+    "longest_vox",
+    "perpendicular_vox",
+    "longest_world_mm",
     "perpendicular_world_mm",
 ]  # fmt: skip  (lesions.csv, also when no scan has a lesion)
 

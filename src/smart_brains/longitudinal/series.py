@@ -114,7 +114,9 @@ def read_series(folder: Path, timepoints_csv: Path | None = None) -> dict[str, l
         if left_out:
             import warnings
 
-            shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+            shown = ", ".join(left_out[:5]) + (
+                f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+            )
             warnings.warn(f"{timepoints_csv} does not list {len(left_out)} segmentation(s) of "
                           f"{folder}, left out: {shown}", stacklevel=2)  # fmt: skip
     else:

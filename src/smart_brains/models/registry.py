@@ -55,7 +55,9 @@ def build_model(
     if preset not in PRESETS:
         raise DataError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     if preset == "small" and name not in _SMALL:
-        raise DataError(f"--preset small is for {', '.join(sorted(_SMALL))}; {name} has tiny and base")
+        raise DataError(
+            f"--preset small is for {', '.join(sorted(_SMALL))}; {name} has tiny and base"
+        )
     if n_classes:
         if name not in _CASE_HEAD:
             with_head = ", ".join(sorted(_CASE_HEAD))

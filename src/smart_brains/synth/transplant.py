@@ -184,9 +184,7 @@ def transplant_case(
         matrix = matrix @ np.diag([-1.0, 1, 1])
     spacing = spacing_of(host.affine)[0]
     shift = rng.uniform(-8, 8, 3) / spacing
-    images, labels = warp(
-        host.images, host.labels, matrix, shift, rng.uniform(3, 6) / spacing, rng
-    )
+    images, labels = warp(host.images, host.labels, matrix, shift, rng.uniform(3, 6) / spacing, rng)
     donor = None
     if rng.random() < TRANSPLANT_RATE:
         donor = sources[int(rng.integers(len(sources)))]

@@ -174,7 +174,9 @@ def run_longitudinal(
     return frames
 
 
-def _follow_all(patients, cases, max_targets, forecast, report, out: Path) -> dict[str, pd.DataFrame]:
+def _follow_all(
+    patients, cases, max_targets, forecast, report, out: Path
+) -> dict[str, pd.DataFrame]:
     """Every table, forecast and page of ``run_longitudinal``, written into ``out``."""
     tables: dict[str, list] = {"measurements": [], "lesions": [], "response": []}
     followed = {}
