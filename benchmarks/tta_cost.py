@@ -2,7 +2,7 @@
 process start to the NIfTI written, with ``--tta none``, ``3`` and ``8``, alternating set-ups
 so that drift hits all alike; the median of ``--repeats`` runs and its ratio to ``none``.
 
-    python benchmarks/tta_cost.py [--model glioma-v2] [--case ../shared/data/real-val/BraTS2021_00000]
+    python benchmarks/tta_cost.py [--model glioma-v3] [--case ../shared/data/real-val/BraTS2021_00000]
 
 What TTA buys is measured by ``generator_ablation.py --score NAME=MODEL --tta MODE`` on the same
 test sets as the ablation (benchmarks/RESULTS.md).
@@ -23,12 +23,14 @@ sys.path.insert(0, str(HERE))
 
 from pretrained import SHARED, cli  # noqa: E402
 
+from smart_brains.checkpoint import DEFAULT_MODEL  # noqa: E402
+
 MODES = ("none", "3", "8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="glioma-v2")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--case", default=str(SHARED / "real-val" / "BraTS2021_00000"))
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Rebuild the packaged model glioma-v2 from nothing but generated data, score it and package it:
+# Rebuild a packaged model (glioma-v2, or NAME) from nothing but generated data, score it and package it:
 #
 #     bash configs/glioma-v2.sh [WORK]          # WORK defaults to ./pretrain-v2; resumable
+#     NAME=glioma-v3 bash configs/glioma-v2.sh  # the same data, trained by configs/NAME.yaml
 #
 # Needs the seven labelled source brains in ../shared/data (real-source/ and
 # real-case/TCGA-FG-6692; the validation cases are never sources). The recipe is the one issue
 # 25's ablation chose (benchmarks/RESULTS.md, "Generator ablation"): grown gliomas and a look per
 # sub-region ("both"), on twice the ablation's data: 240 cases from the real brains (seeds 0, 2, 4,
 # 6) and 160 of the template cohort (seeds 1, 3, 5, 7), at SPACING mm, trained with
-# configs/glioma-v2.yaml (seed 0). The run lands in WORK/runs/glioma-v2, its log in
-# WORK/glioma-v2.log.
+# configs/NAME.yaml (seed 0; NAME defaults to glioma-v2) and packaged as NAME. The run lands in
+# WORK/runs/NAME, its log in WORK/NAME.log.
 set -euo pipefail
 WORK=${1:-pretrain-v2}
 SHARED=${SHARED:-../shared/data}
 export SPACING=${SPACING:-2}
+NAME=${NAME:-glioma-v2}
 SOURCES=()
 for case in "$SHARED"/real-source/*/ "$SHARED/real-case/TCGA-FG-6692"; do
     SOURCES+=(--real-source "${case%/}")
@@ -50,11 +52,11 @@ fi
 [ -d "$WORK/cache-final$suffix" ] || smart-brains prepare "$final/mixed" \
     --out "$WORK/cache-final$suffix" --spacing "$SPACING" --workers 2
 resume=()
-[ -f "$WORK/runs/glioma-v2/checkpoints/last.pt" ] && resume=(--resume last)
-smart-brains train "$WORK/cache-final$suffix" --config configs/glioma-v2.yaml --name glioma-v2 \
-    --runs-dir "$WORK/runs" "${resume[@]}" 2>&1 | tee -a "$WORK/glioma-v2.log"
-python benchmarks/pretrained.py --model "$WORK/runs/glioma-v2" --work "$WORK/scores" \
-    --package glioma-v2 --trained-on "generated data only: 400 cases at $SPACING mm, 240 of \
+[ -f "$WORK/runs/$NAME/checkpoints/last.pt" ] && resume=(--resume last)
+smart-brains train "$WORK/cache-final$suffix" --config "configs/$NAME.yaml" --name "$NAME" \
+    --runs-dir "$WORK/runs" "${resume[@]}" 2>&1 | tee -a "$WORK/$NAME.log"
+python benchmarks/pretrained.py --model "$WORK/runs/$NAME" --work "$WORK/scores-$NAME" --tta 8 \
+    --package "$NAME" --trained-on "generated data only: 400 cases at $SPACING mm, 240 of \
 real brains (seven labelled source brains, their own tumours taken out; 70 % with a grown glioma, \
 30 % with a real one transplanted; a look per sub-region) and 160 of the template cohort (grown \
 gliomas); no real training case" --not-for "clinical use: a research tool, trained on \

@@ -65,7 +65,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, Any], TrainConfig]:
 
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "glioma-v2"  # the packaged model ``predict`` uses without --model
+DEFAULT_MODEL = "glioma-v3"  # the packaged model ``predict`` uses without --model
 
 
 def save_packaged(
