@@ -82,7 +82,9 @@ def patient_scores(series: Path, segs: Path, truth: pd.DataFrame, patient: str, 
         row[f"{region}_error_last_rate"] = abs(last_rate - true) / true if true else np.nan
         if region == "WT":
             wt_rate = last_rate
-    true_mask = _mask(series / last.case_id / f"{last.case_id}-seg.nii.gz")
+    true_image = nib.load(str(series / last.case_id / f"{last.case_id}-seg.nii.gz"))
+    true_mask = np.asarray(true_image.dataobj) > 0
+    voxel_cm3 = float(np.prod(true_image.header.get_zooms()[:3])) / 1000
     previous = early.case_id.iloc[-1]
     prev_file = segs / f"{previous}.nii.gz"
     prev_mask = _mask(
@@ -92,17 +94,7 @@ def patient_scores(series: Path, segs: Path, truth: pd.DataFrame, patient: str, 
     extent = out / "forecast" / f"{patient}_forecast_wt.nii.gz"
     row["dice_forecast"] = _dice(_mask(extent), true_mask) if extent.is_file() else np.nan
     row["dice_no_growth"] = _dice(prev_mask, true_mask)
-    voxel = (
-        float(
-            np.prod(
-                nib.load(
-                    str(series / last.case_id / f"{last.case_id}-seg.nii.gz")
-                ).header.get_zooms()[:3]
-            )
-        )
-        / 1000
-    )
-    row["dice_last_rate"] = _dice(_dilated_to(prev_mask, wt_rate / voxel), true_mask)
+    row["dice_last_rate"] = _dice(_dilated_to(prev_mask, wt_rate / voxel_cm3), true_mask)
     row["d_true"], row["rho_true"] = float(last.d_white), float(last.rho)
     row["d_fit"], row["rho_fit"] = spatial.get("d_white_mm2_per_day"), spatial.get("rho_per_day")
     return row

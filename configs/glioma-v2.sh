@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild a packaged model (glioma-v2, or NAME) from nothing but generated data, score it and package it:
+# Rebuild a packaged model (glioma-v2, or NAME) from generated data only, score and package it:
 #
 #     bash configs/glioma-v2.sh [WORK]          # WORK defaults to ./pretrain-v2; resumable
 #     NAME=glioma-v3 bash configs/glioma-v2.sh  # the same data, trained by configs/NAME.yaml

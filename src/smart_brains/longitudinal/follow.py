@@ -93,7 +93,7 @@ LESION_COLUMNS = [
     "perpendicular_vox",
     "longest_world_mm",
     "perpendicular_world_mm",
-]  # fmt: skip  (lesions.csv, also when no scan has a lesion)
+]  # lesions.csv's columns, written also when no scan has a lesion
 
 
 def _lesion_row(scan: Scan, name: str, lesion: Lesion, target: bool) -> dict:
